@@ -1,0 +1,22 @@
+# One place that sets warnings and sanitizer flags for every lockstep target.
+include_guard(GLOBAL)
+
+function(lockstep_configure_target target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+                         -Wno-missing-field-initializers)  # designated initialisers rely on defaults
+  if(LOCKSTEP_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                             -fno-sanitize-recover=undefined)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# A scenario shared library: build/examples/<name>.so (or another directory), linking the runtime.
+function(lockstep_add_scenario_library target)
+  cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
+  add_library(${target} MODULE ${ARG_SOURCES})
+  target_link_libraries(${target} PRIVATE lockstep::lockstep)
+  set_target_properties(${target} PROPERTIES PREFIX "" SUFFIX ".so"
+                        LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
+  lockstep_configure_target(${target})
+endfunction()

@@ -1,0 +1,137 @@
+#include <chrono>
+
+#include "core/controller.hpp"
+#include "core/engine.hpp"
+#include "core/strategies/strategies.hpp"
+#include "lockstep/check.hpp"
+#include "lockstep/errors.hpp"
+#include "lockstep/scenario.hpp"
+
+namespace lockstep {
+
+namespace core {
+
+namespace {
+
+std::string describe_step(const StepLogEntry& e) {
+  return Pid{e.pid, 0}.to_string() + " " + std::string(verb(e.kind));
+}
+
+// Replays `found`'s schedule with tracing on. A different step sequence means the scenario
+// depends on something outside the scheduler's control: that is reported instead.
+Counterexample with_trace(Controller& controller, const std::function<void()>& root,
+                          const ExecutionOutcome& found) {
+  Counterexample cx = *found.counterexample;
+  ReplayStrategy replay(cx.schedule);
+  controller.set_record_trace(true);
+  ExecutionOutcome again;
+  std::string diverged;
+  try {
+    replay.begin_execution();
+    again = controller.run(root, replay);
+    replay.end_execution(ExecutionSummary{again.steps, bool(again.counterexample)});
+  } catch (const ReplayDiverged& e) {
+    diverged = e.what();
+  }
+  controller.set_record_trace(false);
+  if (diverged.empty()) {
+    std::size_t n = std::min(found.step_log.size(), again.step_log.size());
+    for (std::size_t i = 0; i < n && diverged.empty(); ++i) {
+      if (!(found.step_log[i] == again.step_log[i])) {
+        diverged = "at step " + std::to_string(i + 1) + " the first run did '" +
+                   describe_step(found.step_log[i]) + "' but the replay did '" +
+                   describe_step(again.step_log[i]) + "'";
+      }
+    }
+    if (diverged.empty() && found.step_log.size() != again.step_log.size()) {
+      diverged = "the first run took " + std::to_string(found.step_log.size()) +
+                 " steps, the replay " + std::to_string(again.step_log.size());
+    }
+    if (diverged.empty() &&
+        (!again.counterexample || again.counterexample->signature() != cx.signature())) {
+      diverged = "the replay did not reproduce '" + cx.message + "'";
+    }
+  }
+  if (!diverged.empty()) {
+    Counterexample nd;
+    nd.kind = CounterexampleKind::nondeterminism;
+    nd.message = "nondeterministic scenario: replaying the same schedule behaved differently (" +
+                 diverged + "); the scenario depends on something lockstep does not control "
+                 "(wall clock, rand(), global state, iteration over pointers)";
+    nd.schedule = cx.schedule;
+    nd.iteration = cx.iteration;
+    nd.seed = cx.seed;
+    nd.trace = std::move(again.counterexample ? again.counterexample->trace : cx.trace);
+    return nd;
+  }
+  cx.trace = std::move(again.counterexample->trace);
+  return cx;
+}
+
+}  // namespace
+
+Result run_executions(const std::function<void()>& root, Strategy& strategy, const Options& options) {
+  auto start = std::chrono::steady_clock::now();
+  ControllerConfig config{.stack_size = options.stack_size,
+                          .max_steps = options.max_steps,
+                          .fail_on_crash = options.fail_on_crash,
+                          .record_trace = false};
+  bool replaying = options.strategy == StrategyKind::replay;
+  if (replaying) {
+    if (options.replay->max_steps != 0) config.max_steps = options.replay->max_steps;
+    config.record_trace = true;
+  }
+  Controller controller(config);
+  Result result;
+  while (strategy.begin_execution()) {
+    ExecutionOutcome out = controller.run(root, strategy);
+    strategy.end_execution(ExecutionSummary{out.steps, bool(out.counterexample)});
+    ++result.executions;
+    result.steps += out.steps;
+    result.max_depth = std::max(result.max_depth, out.steps);
+    for (Warning& w : out.warnings) w.iteration = result.executions;
+    Result part;
+    part.warnings = std::move(out.warnings);
+    if (replaying && out.fingerprint != options.replay->fingerprint) {
+      throw ReplayDiverged(
+          "replay diverged: the execution followed the schedule's choices but did different "
+          "steps than when it was recorded (the scenario changed, or it is nondeterministic)");
+    }
+    if (out.counterexample) {
+      Counterexample& cx = *out.counterexample;
+      cx.iteration = result.executions;
+      cx.seed = strategy.execution_seed();
+      cx.schedule = Schedule{options.scenario_name, out.choices, config.max_steps, out.fingerprint};
+      part.counterexamples.push_back(replaying ? std::move(cx) : with_trace(controller, root, out));
+    }
+    result += part;
+    if (!result.ok() && !options.keep_going) break;
+  }
+  result.elapsed_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace core
+
+Result check(std::function<void()> root, const Options& options) {
+  options.validate();
+  if (!root) throw UsageError("lockstep::check needs a root function");
+  auto strategy = core::make_strategy(options);
+  return core::run_executions(root, *strategy, options);
+}
+
+Result check(std::string_view scenario, const Options& options) {
+  const ScenarioInfo* s = find_scenario(scenario);
+  if (s == nullptr) {
+    std::string known;
+    for (const ScenarioInfo& info : scenarios()) known += (known.empty() ? "" : ", ") + info.name;
+    throw ConfigError("unknown scenario '" + std::string(scenario) + "'; known scenarios: " +
+                      (known.empty() ? "(none)" : known));
+  }
+  Options o = options;
+  if (o.scenario_name.empty()) o.scenario_name = s->name;
+  return check(s->body, o);
+}
+
+}  // namespace lockstep

@@ -1,0 +1,674 @@
+#include "core/controller.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <exception>
+
+#include "lockstep/errors.hpp"
+
+namespace lockstep::core {
+
+namespace {
+
+thread_local Controller* tl_controller = nullptr;
+thread_local Process* tl_process = nullptr;
+
+const Term& atom_normal() {
+  static const Term t = atom("normal");
+  return t;
+}
+const Term& atom_kill() {
+  static const Term t = atom("kill");
+  return t;
+}
+const Term& atom_killed() {
+  static const Term t = atom("killed");
+  return t;
+}
+const Term& atom_noproc() {
+  static const Term t = atom("noproc");
+  return t;
+}
+
+bool is_shutdown(const Term& reason) {
+  return reason.is_atom("shutdown") ||
+         (reason.is_tuple() && reason.size() == 2 && reason[0].is_atom("shutdown"));
+}
+
+// A crash is an exit that OTP would log: anything but normal and shutdown.
+bool is_crash_reason(const Term& reason) {
+  return !(reason == atom_normal()) && !is_shutdown(reason);
+}
+
+std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h * 0xff51afd7ed558ccdULL;
+}
+
+template <typename T>
+void erase_value(std::vector<T>& v, const T& x) {
+  v.erase(std::remove(v.begin(), v.end(), x), v.end());
+}
+
+}  // namespace
+
+std::string_view verb(OpKind k) {
+  switch (k) {
+    case OpKind::none: return "none";
+#define LOCKSTEP_SYNC_OP(name, text) \
+  case OpKind::name: return text;
+#include "core/sync_ops.def"
+#undef LOCKSTEP_SYNC_OP
+  }
+  return "?";
+}
+
+Controller::Controller(ControllerConfig config)
+    : config_(config), stacks_(config.stack_size) {}
+
+Controller::~Controller() { assert(stacks_.live() == 0); }
+
+Process& Controller::current(const char* api) {
+  if (tl_process == nullptr || tl_controller == nullptr) {
+    throw UsageError(std::string("lockstep::") + api +
+                     " called outside a managed process: call it from scenario code run by "
+                     "lockstep::check() or lockstep-check");
+  }
+  return *tl_process;
+}
+
+Process* Controller::find(std::uint32_t id) {
+  if (id == 0 || id > procs_.size()) return nullptr;
+  return procs_[id - 1];
+}
+Process* Controller::find(Pid p) { return find(p.id); }
+
+Ref Controller::make_ref(Process& p) { return Ref{p.pid.id, ++p.ref_seq}; }
+
+Process& Controller::new_process(std::function<void()> body, bool root, Process* link_to) {
+  std::size_t index = procs_.size();
+  if (index == pool_.size()) pool_.push_back(std::make_unique<Process>());
+  Process& p = *pool_[index];
+  p.reset(this, Pid{static_cast<std::uint32_t>(index + 1), 0}, std::move(body), root);
+  procs_.push_back(&p);
+  if (link_to != nullptr) {
+    // Linked before the child runs, so that it cannot exit unlinked (spawn_link is atomic).
+    link_to->links.push_back(p.pid.id);
+    p.links.push_back(link_to->pid.id);
+  }
+  p.fiber.start(stacks_, &Controller::fiber_entry, &p);
+  if (!abort_) resume(p);  // run its local code up to its first sync point (the seed's `hello`)
+  return p;
+}
+
+void Controller::fiber_entry(void* arg) {
+  auto& p = *static_cast<Process*>(arg);
+  Controller& c = *p.controller;
+  std::optional<Term> reason = atom_normal();
+  try {
+    if (p.unwinding) throw ProcessUnwind{};  // torn down before it ever ran
+    p.body();
+  } catch (ProcessUnwind& u) {
+    reason = u.reason;  // empty when killed or torn down: nothing left to do
+  } catch (const ErlangError& e) {
+    reason = e.reason();
+  } catch (const std::exception& e) {
+    reason = tuple(atom("exception"), binary(e.what()));
+  } catch (...) {
+    // Forced unwinding must never reach here: fibers are only destroyed when finished.
+    reason = tuple(atom("exception"), binary("unknown C++ exception"));
+  }
+  p.body = nullptr;  // destroy captures on this stack's owner, before the fiber ends
+  if (reason && !p.unwinding) {
+    // The exit is itself a step: its signals race with what other processes do.
+    p.op = PendingOp{.kind = OpKind::exit, .term = std::move(*reason)};
+    p.fiber.yield();
+  }
+  (void)c;
+}
+
+void Controller::resume(Process& p) {
+  Process* prev = tl_process;
+  tl_process = &p;
+  running_ = &p;
+  p.fiber.resume();
+  tl_process = prev;
+  running_ = nullptr;
+}
+
+void Controller::sync(Process& p) {
+  if (p.unwinding) {
+    // A destructor running during unwinding reached a sync point: let it pass silently.
+    if (std::uncaught_exceptions() > 0) return;
+    throw ProcessUnwind{};
+  }
+  p.fiber.yield();
+  if (p.unwinding) throw ProcessUnwind{};
+  if (!p.result.error.empty()) {
+    std::string error = std::move(p.result.error);
+    p.result.error.clear();
+    throw BadArg(error);
+  }
+}
+
+void Controller::abort_execution(CounterexampleKind kind, std::string message,
+                                 std::string location) {
+  if (!abort_ && !tearing_down_) {
+    if (running_ != nullptr) note(running_->pid, [&] { return "fails: " + message; });
+    Counterexample cx;
+    cx.kind = kind;
+    cx.message = std::move(message);
+    cx.location = std::move(location);
+    abort_ = std::move(cx);
+  }
+  throw ProcessUnwind{};
+}
+
+ExecutionOutcome Controller::run(const std::function<void()>& root, Strategy& strategy) {
+  Controller* prev_controller = tl_controller;
+  tl_controller = this;
+  procs_.clear();
+  timers_.clear();
+  monitors_.clear();
+  names_.clear();
+  trace_.clear();
+  warnings_.clear();
+  choices_.clear();
+  step_log_.clear();
+  abort_.reset();
+  clock_ = 0;
+  step_ = 0;
+  deadline_seq_ = 0;
+  tearing_down_ = false;
+
+  ExecutionOutcome out;
+  try {
+    Process& r = new_process(root, true);
+    note(r.pid, [] { return std::string("start (root)"); });
+    while (!abort_) {
+      collect_enabled();
+      if (enabled_.empty()) {
+        if (fire_next_deadline()) continue;
+        break;
+      }
+      if (step_ >= config_.max_steps) {
+        Counterexample cx;
+        cx.kind = CounterexampleKind::step_bound;
+        cx.message = "step bound exceeded: " + std::to_string(config_.max_steps) +
+                     " steps without the scenario ending (a livelock?); raise --max-steps if "
+                     "it legitimately needs more";
+        abort_ = std::move(cx);
+        break;
+      }
+      ++step_;
+      std::size_t index = 0;
+      if (enabled_.size() > 1) {
+        index = strategy.pick(Choice{step_, enabled_});
+        assert(index < enabled_.size());
+        choices_.push_back(enabled_[index].pid.id);
+      }
+      Process& p = *find(enabled_[index].pid);
+      step_log_.push_back({p.pid.id, p.op.kind});
+      strategy.observe(step_, p.pid, p.op);
+      execute(p);
+    }
+    if (!abort_) {
+      Process& root_process = *procs_.front();
+      if (root_process.alive) {
+        Counterexample cx;
+        cx.kind = CounterexampleKind::deadlock;
+        cx.message = "deadlock: the root process " + root_process.pid.to_string() +
+                     " has not returned and nothing can run; " + describe_blocked();
+        abort_ = std::move(cx);
+      } else if (!(root_process.exit_reason == atom_normal())) {
+        Counterexample cx;
+        cx.kind = CounterexampleKind::crash;
+        cx.message = "the root process " + root_process.pid.to_string() +
+                     " exited abnormally: " + root_process.exit_reason.to_string();
+        abort_ = std::move(cx);
+      }
+    }
+    teardown();
+  } catch (...) {
+    teardown();
+    tl_controller = prev_controller;
+    throw;
+  }
+  tl_controller = prev_controller;
+
+  out.steps = step_;
+  out.choices = choices_;
+  out.step_log = step_log_;
+  std::uint64_t h = 0;
+  for (const auto& e : step_log_) h = mix(h, (std::uint64_t{e.pid} << 8) | static_cast<unsigned>(e.kind));
+  out.fingerprint = h;
+  out.warnings = std::move(warnings_);
+  if (abort_) {
+    out.counterexample = std::move(abort_);
+    out.counterexample->trace = std::move(trace_);
+  }
+  return out;
+}
+
+bool Controller::receive_ready(Process& p) {
+  PendingOp& op = p.op;
+  if (op.matcher == nullptr) {
+    if (!p.mailbox.empty()) {
+      op.match_index = 0;
+      return true;
+    }
+  } else {
+    // Messages before scan_from were already found not to match (matchers are pure).
+    for (std::size_t i = op.scan_from; i < p.mailbox.size(); ++i) {
+      if ((*op.matcher)(p.mailbox[i])) {
+        op.match_index = i;
+        return true;
+      }
+    }
+    op.scan_from = p.mailbox.size();
+  }
+  op.match_index = p.mailbox.size();
+  return op.timed_out || (op.has_timeout && op.deadline <= clock_);
+}
+
+void Controller::collect_enabled() {
+  enabled_.clear();
+  for (Process* p : procs_) {
+    if (!p->alive || p->fiber.finished()) continue;
+    if (p->op.kind == OpKind::receive && !receive_ready(*p)) continue;
+    enabled_.push_back(Candidate{p->pid, &p->op});
+  }
+}
+
+bool Controller::fire_next_deadline() {
+  // The earliest of: pending timers, and receive timeouts of blocked processes.
+  const Timer* timer = nullptr;
+  Process* waiter = nullptr;
+  std::int64_t best = 0;
+  std::uint64_t best_seq = 0;
+  auto better = [&](std::int64_t d, std::uint64_t s) {
+    return (timer == nullptr && waiter == nullptr) || d < best || (d == best && s < best_seq);
+  };
+  for (const Timer& t : timers_) {
+    if (better(t.deadline, t.seq)) {
+      timer = &t;
+      waiter = nullptr;
+      best = t.deadline;
+      best_seq = t.seq;
+    }
+  }
+  for (Process* p : procs_) {
+    if (p->alive && p->op.kind == OpKind::receive && p->op.has_timeout && !p->op.timed_out &&
+        better(p->op.deadline, p->op.deadline_seq)) {
+      waiter = p;
+      timer = nullptr;
+      best = p->op.deadline;
+      best_seq = p->op.deadline_seq;
+    }
+  }
+  if (timer == nullptr && waiter == nullptr) return false;
+  clock_ = std::max(clock_, best);
+  if (waiter != nullptr) {
+    waiter->op.timed_out = true;
+    return true;
+  }
+  Timer fired = *timer;
+  timers_.erase(timers_.begin() + (timer - timers_.data()));
+  Process* target = find(fired.target);
+  note(target ? target->pid : Pid{}, [&] {
+    return "timer " + fired.ref.to_string() + " fires at " + std::to_string(clock_) +
+           " ms: " + fired.msg.to_string();
+  });
+  if (target != nullptr && target->alive) deliver(*target, std::move(fired.msg));
+  return true;
+}
+
+void Controller::deliver(Process& to, Term msg) {
+  if (to.alive) to.mailbox.push_back(std::move(msg));
+}
+
+void Controller::do_receive(Process& p) {
+  PendingOp& op = p.op;
+  if (op.match_index < p.mailbox.size()) {
+    p.result.term = std::move(p.mailbox[op.match_index]);
+    p.mailbox.erase(p.mailbox.begin() + static_cast<std::ptrdiff_t>(op.match_index));
+    p.result.has_value = true;
+    note(p.pid, [&] { return "receive " + p.result.term.to_string(); });
+  } else {
+    p.result.has_value = false;
+    note(p.pid, [&] {
+      if (op.matcher && op.matcher->description() == "<sleep>") {
+        return std::string("wakes at ") + std::to_string(clock_) + " ms";
+      }
+      return "receive timed out at " + std::to_string(clock_) + " ms";
+    });
+  }
+}
+
+void Controller::execute(Process& p) {
+  PendingOp& op = p.op;
+  p.result.has_value = false;
+  switch (op.kind) {
+    case OpKind::none: assert(false && "process without a pending operation"); break;
+    case OpKind::spawn: {
+      Pid child{static_cast<std::uint32_t>(procs_.size() + 1), 0};
+      note(p.pid, [&] { return std::string(op.flag ? "spawn_link " : "spawn ") + child.to_string(); });
+      p.result.pid = new_process(std::move(*op.spawn_body), false, op.flag ? &p : nullptr).pid;
+      break;
+    }
+    case OpKind::send: {
+      Process* to = find(op.target);
+      note(p.pid, [&] {
+        return "send " + op.term.to_string() + " -> " + op.target.to_string() +
+               (to && to->alive ? "" : " (dead: dropped)");
+      });
+      if (to) deliver(*to, std::move(op.term));
+      break;
+    }
+    case OpKind::send_named: {
+      // op.name ! op.term, on node op.term2 (nil: the plain local-name form).
+      bool plain = op.term2.is_atom("nil");
+      bool local = plain || op.term2.is_atom("nonode@nohost");
+      auto it = local ? names_.find(op.name) : names_.end();
+      Process* to = it == names_.end() ? nullptr : find(it->second);
+      note(p.pid, [&] {
+        std::string dest = plain ? op.name.to_string() : tuple(op.name, op.term2).to_string();
+        return "send " + op.term.to_string() + " -> " + dest +
+               (to ? " (" + to->pid.to_string() + ")" : std::string(" (unregistered)"));
+      });
+      if (to != nullptr) {
+        deliver(*to, std::move(op.term));
+      } else if (plain) {
+        // Erlang raises badarg for `Name ! Msg` with Name unregistered; {Name, Node} drops.
+        p.result.error = "send to unregistered name " + op.name.to_string();
+      }
+      break;
+    }
+    case OpKind::receive: do_receive(p); break;
+    case OpKind::send_after: {
+      Ref ref = make_ref(p);
+      Timer t{ref, clock_ + op.deadline, ++deadline_seq_, op.target.id, std::move(op.term)};
+      note(p.pid, [&] {
+        return "send_after " + std::to_string(op.deadline) + " ms " + t.msg.to_string() + " -> " +
+               op.target.to_string() + " = " + ref.to_string();
+      });
+      Process* to = find(op.target);
+      if (to != nullptr && to->alive) timers_.push_back(std::move(t));  // else: cancelled at once
+      p.result.ref = ref;
+      break;
+    }
+    case OpKind::cancel_timer: {
+      auto it = std::find_if(timers_.begin(), timers_.end(),
+                             [&](const Timer& t) { return t.ref == op.ref; });
+      if (it != timers_.end()) {
+        p.result.has_value = true;
+        p.result.number = it->deadline - clock_;
+        timers_.erase(it);
+      }
+      note(p.pid, [&] {
+        return "cancel_timer " + op.ref.to_string() + " -> " +
+               (p.result.has_value ? std::to_string(p.result.number) + " ms left"
+                                   : std::string("false"));
+      });
+      break;
+    }
+    case OpKind::now:
+      p.result.number = clock_;
+      note(p.pid, [&] { return "now -> " + std::to_string(clock_); });
+      break;
+    case OpKind::link: {
+      note(p.pid, [&] { return "link " + op.target.to_string(); });
+      Process* to = find(op.target);
+      if (op.target == p.pid) break;
+      if (to == nullptr || !to->alive) {
+        exit_signal(op.target, p, atom_noproc());
+        break;
+      }
+      if (std::find(p.links.begin(), p.links.end(), to->pid.id) == p.links.end()) {
+        p.links.push_back(to->pid.id);
+        to->links.push_back(p.pid.id);
+      }
+      break;
+    }
+    case OpKind::unlink: {
+      note(p.pid, [&] { return "unlink " + op.target.to_string(); });
+      erase_value(p.links, op.target.id);
+      if (Process* to = find(op.target)) erase_value(to->links, p.pid.id);
+      break;
+    }
+    case OpKind::monitor: {
+      Ref ref = make_ref(p);
+      p.result.ref = ref;
+      Process* to = find(op.target);
+      note(p.pid, [&] { return "monitor " + op.target.to_string() + " = " + ref.to_string(); });
+      if (to == nullptr || !to->alive) {
+        deliver(p, tuple(atom("DOWN"), ref, atom("process"), op.target, atom_noproc()));
+      } else {
+        monitors_.emplace(ref, Monitor{p.pid.id, to->pid.id});
+        to->monitored_by.push_back(ref);
+      }
+      break;
+    }
+    case OpKind::demonitor: {
+      note(p.pid, [&] {
+        return "demonitor " + op.ref.to_string() + (op.flag ? " [flush]" : "");
+      });
+      auto it = monitors_.find(op.ref);
+      if (it != monitors_.end() && it->second.watcher == p.pid.id) {
+        if (Process* target = find(it->second.target)) erase_value(target->monitored_by, op.ref);
+        monitors_.erase(it);
+      }
+      if (op.flag) {
+        Term ref_term = op.ref;
+        std::erase_if(p.mailbox, [&](const Term& m) {
+          return m.is_tuple() && m.size() == 5 && m[0].is_atom("DOWN") && m[1] == ref_term;
+        });
+        p.op.scan_from = 0;
+      }
+      break;
+    }
+    case OpKind::exit_signal: {
+      note(p.pid, [&] { return "exit " + op.target.to_string() + " " + op.term.to_string(); });
+      if (Process* to = find(op.target)) {
+        Term reason = op.term;
+        if (reason == atom_kill()) {
+          kill(*to, atom_killed());
+        } else if (to->trap_exit) {
+          deliver(*to, tuple(atom("EXIT"), p.pid, std::move(reason)));
+        } else if (reason == atom_normal()) {
+          if (to == &p) kill(*to, std::move(reason));  // exit(self(), :normal) ends the caller
+        } else {
+          kill(*to, std::move(reason));
+        }
+      }
+      break;
+    }
+    case OpKind::trap_exit:
+      note(p.pid, [&] { return std::string("trap_exit ") + (op.flag ? "true" : "false"); });
+      p.result.flag = p.trap_exit;
+      p.trap_exit = op.flag;
+      break;
+    case OpKind::alive: {
+      Process* to = find(op.target);
+      p.result.flag = to != nullptr && to->alive;
+      note(p.pid, [&] {
+        return "alive? " + op.target.to_string() + " -> " + (p.result.flag ? "true" : "false");
+      });
+      break;
+    }
+    case OpKind::register_name: {
+      Process* to = find(op.target);
+      bool ok = to != nullptr && to->alive && !to->name && !names_.contains(op.name);
+      if (ok) {
+        names_.emplace(op.name, to->pid.id);
+        to->name = op.name;
+      }
+      p.result.flag = ok;
+      note(p.pid, [&] {
+        return "register " + op.name.to_string() + " " + op.target.to_string() + " -> " +
+               (ok ? "true" : "false");
+      });
+      break;
+    }
+    case OpKind::unregister_name: {
+      note(p.pid, [&] { return "unregister " + op.name.to_string(); });
+      auto it = names_.find(op.name);
+      if (it != names_.end()) {
+        if (Process* owner = find(it->second)) owner->name.reset();
+        names_.erase(it);
+      }
+      break;
+    }
+    case OpKind::whereis: {
+      auto it = names_.find(op.name);
+      p.result.has_value = it != names_.end();
+      if (p.result.has_value) p.result.pid = find(it->second)->pid;
+      note(p.pid, [&] {
+        return "whereis " + op.name.to_string() + " -> " +
+               (p.result.has_value ? p.result.pid.to_string() : std::string("nil"));
+      });
+      break;
+    }
+    case OpKind::registered: {
+      p.result.terms.clear();
+      for (const auto& entry : names_) p.result.terms.push_back(entry.first);
+      note(p.pid, [&] { return "registered -> " + list(p.result.terms).to_string(); });
+      break;
+    }
+    case OpKind::nif:
+      note(p.pid, [&] { return "nif " + op.term.to_string(); });
+      break;
+    case OpKind::exit: {
+      Term reason = std::move(op.term);
+      note(p.pid, [&] { return "exits " + reason.to_string(); });
+      terminate(p, std::move(reason), true);
+      resume(p);  // the fiber returns from its entry and its stack goes back to the pool
+      return;
+    }
+  }
+  if (p.alive && !abort_) resume(p);
+}
+
+void Controller::exit_signal(Pid from, Process& to, const Term& reason) {
+  if (!to.alive) return;
+  if (to.trap_exit) {
+    deliver(to, tuple(atom("EXIT"), from, reason));
+  } else if (!(reason == atom_normal())) {
+    kill(to, reason);
+  }
+}
+
+void Controller::kill(Process& p, Term reason) {
+  if (!p.alive) return;
+  note(p.pid, [&] { return "killed: " + reason.to_string(); });
+  terminate(p, std::move(reason), false);
+  unwind(p);
+}
+
+void Controller::terminate(Process& p, Term reason, bool own_exit) {
+  assert(p.alive);
+  p.alive = false;
+  p.exit_reason = reason;
+  if (p.name) {
+    names_.erase(*p.name);
+    p.name.reset();
+  }
+  // Erlang cancels a timer whose destination process is gone.
+  std::erase_if(timers_, [&](const Timer& t) { return t.target == p.pid.id; });
+  // Monitors this process held on others die with it.
+  for (auto it = monitors_.begin(); it != monitors_.end();) {
+    if (it->second.watcher == p.pid.id) {
+      if (Process* target = find(it->second.target)) erase_value(target->monitored_by, it->first);
+      it = monitors_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  bool watched = !p.links.empty() || !p.monitored_by.empty();
+  if (own_exit && is_crash_reason(reason)) {
+    if (p.root) {
+      // Reported as a crash counterexample at the end of the execution.
+    } else if (!watched) {
+      std::string message = p.pid.to_string() + " exited abnormally: " + reason.to_string() +
+                            " (nothing links or monitors it)";
+      if (config_.fail_on_crash && !abort_) {
+        Counterexample cx;
+        cx.kind = CounterexampleKind::crash;
+        cx.message = message;
+        abort_ = std::move(cx);
+      } else {
+        warnings_.push_back(Warning{std::move(message), 0});
+      }
+    }
+  }
+  std::vector<Ref> monitors = std::move(p.monitored_by);
+  p.monitored_by.clear();
+  for (const Ref& ref : monitors) {
+    auto it = monitors_.find(ref);
+    if (it == monitors_.end()) continue;
+    Process* watcher = find(it->second.watcher);
+    monitors_.erase(it);
+    if (watcher != nullptr) {
+      deliver(*watcher, tuple(atom("DOWN"), ref, atom("process"), p.pid, reason));
+    }
+  }
+  std::vector<std::uint32_t> links = std::move(p.links);
+  p.links.clear();
+  for (std::uint32_t id : links) {
+    Process* other = find(id);
+    if (other == nullptr) continue;
+    erase_value(other->links, p.pid.id);
+    exit_signal(p.pid, *other, reason);
+  }
+}
+
+void Controller::unwind(Process& p) {
+  if (p.fiber.finished()) return;
+  p.unwinding = true;
+  // A process that swallows ProcessUnwind and reaches another sync point is unwound again.
+  while (!p.fiber.finished()) resume(p);
+}
+
+void Controller::teardown() {
+  tearing_down_ = true;
+  for (Process* p : procs_) {
+    p->alive = false;
+    unwind(*p);
+    p->mailbox.clear();
+  }
+  tearing_down_ = false;
+  assert(stacks_.live() == 0);
+}
+
+std::string Controller::describe_blocked() const {
+  std::string out = "blocked:";
+  bool first = true;
+  for (const Process* p : procs_) {
+    if (!p->alive || p->op.kind != OpKind::receive) continue;
+    out += first ? " " : "; ";
+    first = false;
+    out += p->pid.to_string();
+    if (p->root) out += " (root)";
+    out += " in receive ";
+    if (p->op.matcher == nullptr) {
+      out += "(any message)";
+    } else if (!p->op.matcher->description().empty()) {
+      out += p->op.matcher->description();
+    } else {
+      out += "(a predicate)";
+    }
+    out += " with " + std::to_string(p->mailbox.size()) + " message" +
+           (p->mailbox.size() == 1 ? "" : "s") + " in its mailbox";
+    if (!p->mailbox.empty()) {
+      out += " [";
+      for (std::size_t i = 0; i < p->mailbox.size() && i < 3; ++i) {
+        out += (i ? ", " : "") + p->mailbox[i].to_string();
+      }
+      out += p->mailbox.size() > 3 ? ", ...]" : "]";
+    }
+  }
+  if (first) out += " none";
+  return out;
+}
+
+}  // namespace lockstep::core

@@ -1,0 +1,135 @@
+// Controller: runs one execution of a scenario, one process at a time.
+//
+// Each process is a fiber that runs local code until its next sync point, where it
+// records a PendingOp and switches back here. The controller asks its Strategy which
+// enabled process goes next, performs that process's operation and resumes it until its
+// next sync point. Timers and receive timeouts fire in deadline order when nothing is
+// enabled; the virtual clock jumps to the deadline.
+//
+// Thread-safety: a Controller belongs to one thread; workers each own one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/process.hpp"
+#include "core/strategy.hpp"
+#include "lockstep/result.hpp"
+
+namespace lockstep::core {
+
+struct ControllerConfig {
+  std::size_t stack_size = 256 * 1024;
+  std::uint64_t max_steps = 100000;
+  bool fail_on_crash = false;
+  bool record_trace = false;  // format trace events (costly): on when reporting
+};
+
+// What one step did, for nondeterminism checks: who ran, and which operation.
+struct StepLogEntry {
+  std::uint32_t pid;
+  OpKind kind;
+  friend bool operator==(StepLogEntry, StepLogEntry) = default;
+};
+
+struct ExecutionOutcome {
+  std::optional<Counterexample> counterexample;  // trace filled only with record_trace
+  std::vector<Warning> warnings;
+  std::vector<std::uint32_t> choices;  // the schedule: pid picked at each choice point
+  std::vector<StepLogEntry> step_log;
+  std::uint64_t steps = 0;
+  std::uint64_t fingerprint = 0;  // hash of step_log, stored in schedules
+};
+
+// Thrown (as a non-std exception, so that ordinary catch blocks do not take it) to unwind a
+// process's stack when it exits, is killed or the execution ends.
+struct ProcessUnwind {
+  std::optional<Term> reason;  // set by exit(reason) on self
+};
+
+class Controller {
+ public:
+  explicit Controller(ControllerConfig config);
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  ExecutionOutcome run(const std::function<void()>& root, Strategy& strategy);
+
+  void set_record_trace(bool on) { config_.record_trace = on; }
+  const ControllerConfig& config() const { return config_; }
+
+  // The calling process, or UsageError naming `api` if called outside a managed process.
+  static Process& current(const char* api);
+  // Stop at a sync point with `p.op` filled; returns once the operation has executed.
+  void sync(Process& p);
+  // Record a counterexample found inside process code and unwind the caller.
+  [[noreturn]] void abort_execution(CounterexampleKind kind, std::string message,
+                                    std::string location);
+  Ref make_ref(Process& p);
+  std::int64_t clock() const { return clock_; }
+  std::uint64_t next_deadline_seq() { return ++deadline_seq_; }
+  std::size_t stacks_in_use() const { return stacks_.live(); }
+
+ private:
+  Process& new_process(std::function<void()> body, bool root, Process* link_to = nullptr);
+  static void fiber_entry(void* arg);
+  void resume(Process& p);
+  void collect_enabled();
+  bool receive_ready(Process& p);
+  bool fire_next_deadline();
+  void execute(Process& p);
+  void do_receive(Process& p);
+  void deliver(Process& to, Term msg);
+  void exit_signal(Pid from, Process& to, const Term& reason);
+  void kill(Process& p, Term reason);
+  void terminate(Process& p, Term reason, bool own_exit);
+  void unwind(Process& p);
+  void teardown();
+  std::string describe_blocked() const;
+  Process* find(Pid p);
+  Process* find(std::uint32_t id);
+
+  template <typename F>
+  void note(Pid pid, F&& text) {
+    if (config_.record_trace) trace_.push_back({step_, pid, text()});
+  }
+
+  struct Timer {
+    Ref ref;
+    std::int64_t deadline;
+    std::uint64_t seq;
+    std::uint32_t target;
+    Term msg;
+  };
+  struct Monitor {
+    std::uint32_t watcher;
+    std::uint32_t target;
+  };
+
+  ControllerConfig config_;
+  StackPool stacks_;
+  std::vector<std::unique_ptr<Process>> pool_;  // reused across executions
+  std::vector<Process*> procs_;                 // index = pid id - 1
+  std::vector<Candidate> enabled_;
+  std::vector<Timer> timers_;
+  std::map<Ref, Monitor> monitors_;
+  std::map<Term, std::uint32_t> names_;
+  std::vector<TraceEvent> trace_;
+  std::vector<Warning> warnings_;
+  std::vector<std::uint32_t> choices_;
+  std::vector<StepLogEntry> step_log_;
+  std::optional<Counterexample> abort_;
+  Process* running_ = nullptr;
+  std::int64_t clock_ = 0;
+  std::uint64_t step_ = 0;
+  std::uint64_t deadline_seq_ = 0;
+  bool tearing_down_ = false;
+};
+
+}  // namespace lockstep::core

@@ -1,0 +1,109 @@
+#include "core/fiber.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <new>
+
+#if defined(BOOST_USE_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
+namespace lockstep::core {
+
+namespace {
+std::size_t page_size() {
+  static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return size;
+}
+std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+
+// The allocator Boost.Context copies into the fiber's record: it hands the stack back to
+// the pool when the fiber finishes.
+struct PooledStack {
+  StackPool* pool;
+  boost::context::stack_context allocate() { return pool->allocate(); }
+  void deallocate(boost::context::stack_context& sc) noexcept { pool->deallocate(sc); }
+};
+}  // namespace
+
+StackPool::StackPool(std::size_t usable_bytes)
+    : usable_(round_up(usable_bytes, page_size())), mapping_(usable_ + page_size()) {}
+
+StackPool::~StackPool() {
+  assert(live_ == 0 && "a fiber outlived its stack pool");
+  for (void* base : free_) ::munmap(base, mapping_);
+}
+
+boost::context::stack_context StackPool::allocate() {
+  void* base;
+  if (!free_.empty()) {
+    base = free_.back();
+    free_.pop_back();
+  } else {
+    base = ::mmap(nullptr, mapping_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                  -1, 0);
+    if (base == MAP_FAILED) throw std::bad_alloc();
+    // Guard page at the low end: a stack overflow faults instead of corrupting memory.
+    ::mprotect(base, page_size(), PROT_NONE);
+  }
+  ++live_;
+  boost::context::stack_context sc;
+  sc.size = usable_;
+  sc.sp = static_cast<char*>(base) + mapping_;  // stacks grow down from the top
+  return sc;
+}
+
+void StackPool::deallocate(boost::context::stack_context& sc) noexcept {
+  void* base = static_cast<char*>(sc.sp) - mapping_;
+#if defined(BOOST_USE_ASAN)
+  // Frames left by unwinding may still be poisoned; the next fiber starts clean.
+  ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(base) + page_size(), usable_);
+#endif
+  --live_;
+  free_.push_back(base);
+}
+
+void Fiber::start(StackPool& pool, Entry entry, void* arg) {
+  assert(finished());
+  fiber_ = boost::context::fiber(std::allocator_arg, PooledStack{&pool},
+                                 [this, entry, arg](boost::context::fiber&& caller) {
+                                   caller_ = std::move(caller);
+                                   entry(arg);
+                                   return std::move(caller_);
+                                 });
+}
+
+void Fiber::resume() { fiber_ = std::move(fiber_).resume(); }
+
+void Fiber::yield() { caller_ = std::move(caller_).resume(); }
+
+}  // namespace lockstep::core
+
+#if defined(BOOST_USE_UCONTEXT)
+// Debian's libboost_context is built for the fcontext backend, so the ucontext backend's
+// thread-local "current record" is defined here (the sanitizer build uses that backend).
+namespace boost::context::detail {
+namespace {
+thread_local fiber_activation_record* current_record = nullptr;
+thread_local std::size_t initializer_count = 0;
+}  // namespace
+
+fiber_activation_record_initializer::fiber_activation_record_initializer() noexcept {
+  if (initializer_count++ == 0) current_record = new fiber_activation_record();
+}
+
+fiber_activation_record_initializer::~fiber_activation_record_initializer() {
+  if (--initializer_count == 0) {
+    delete current_record;
+    current_record = nullptr;
+  }
+}
+
+fiber_activation_record*& fiber_activation_record::current() noexcept {
+  thread_local fiber_activation_record_initializer initializer;
+  return current_record;
+}
+}  // namespace boost::context::detail
+#endif

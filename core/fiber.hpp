@@ -1,0 +1,52 @@
+// Fiber: a stack to switch to and back from, nothing else (private to core).
+//
+// Stacks come from a StackPool: mmapped once with a guard page below, reused across
+// executions, so creating a process costs a pool pop rather than an mmap. In the sanitizer
+// build Boost.Context's ucontext backend is used with its ASan hooks (BOOST_USE_ASAN).
+//
+// Thread-safety: a Fiber and its StackPool belong to one thread (one worker's Controller).
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include <boost/context/fiber.hpp>
+
+namespace lockstep::core {
+
+class StackPool {
+ public:
+  explicit StackPool(std::size_t usable_bytes);
+  ~StackPool();
+  StackPool(const StackPool&) = delete;
+  StackPool& operator=(const StackPool&) = delete;
+
+  boost::context::stack_context allocate();
+  void deallocate(boost::context::stack_context& sc) noexcept;
+  std::size_t live() const { return live_; }  // stacks handed out and not yet returned
+  std::size_t stack_size() const { return usable_; }
+
+ private:
+  std::size_t usable_;
+  std::size_t mapping_;        // usable + guard page
+  std::vector<void*> free_;    // mapping bases ready for reuse
+  std::size_t live_ = 0;
+};
+
+class Fiber {
+ public:
+  // Entry runs on the fiber's own stack; when it returns the fiber is finished and its
+  // stack goes back to the pool. Entry must not let an exception escape.
+  using Entry = void (*)(void* arg);
+
+  void start(StackPool& pool, Entry entry, void* arg);
+  void resume();  // from the controller: run the fiber until it yields or finishes
+  void yield();   // from inside the fiber: back to whoever resumed it
+  bool finished() const { return !fiber_; }
+
+ private:
+  boost::context::fiber fiber_;   // the suspended fiber (held while it is not running)
+  boost::context::fiber caller_;  // the controller's continuation (held while it runs)
+};
+
+}  // namespace lockstep::core

@@ -1,0 +1,56 @@
+// PendingOp: what a process is about to do at its sync point, known before it executes
+// (this is what a Strategy and the DPOR explorer inspect), and OpResult, what the
+// controller hands back when the operation has executed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "lockstep/shared_sync.hpp"
+#include "lockstep/term.hpp"
+
+namespace lockstep::core {
+
+enum class OpKind : std::uint8_t {
+  none,
+#define LOCKSTEP_SYNC_OP(name, verb) name,
+#include "core/sync_ops.def"
+#undef LOCKSTEP_SYNC_OP
+};
+
+std::string_view verb(OpKind k);
+
+struct PendingOp {
+  OpKind kind = OpKind::none;
+  Pid target;                   // send, link, unlink, monitor, exit_signal, alive, register
+  Term term;                    // message, exit reason, nif kind
+  Term term2;                   // send_named: the node (nil: the plain local-name form)
+  Term name;                    // send_named, register_name, unregister_name, whereis
+  const Matcher* matcher = nullptr;  // receive: nullptr takes any message; points into the
+                                     // suspended process's stack, valid while it waits
+  bool has_timeout = false;     // receive with `after`
+  std::int64_t deadline = 0;    // receive: virtual time the timeout fires; send_after: delay
+  std::uint64_t deadline_seq = 0;  // tie-break between equal deadlines (creation order)
+  bool timed_out = false;       // receive: the deadline has passed
+  std::size_t scan_from = 0;    // receive: mailbox prefix already known not to match
+  std::size_t match_index = 0;  // receive: where the match is (valid when enabled by a message)
+  std::function<void()>* spawn_body = nullptr;  // spawn: lives on the spawner's stack
+  bool flag = false;            // spawn: link; trap_exit: value; demonitor: flush
+  Ref ref;                      // demonitor, cancel_timer
+  SharedAccess access;          // nif
+};
+
+struct OpResult {
+  Term term;
+  bool flag = false;
+  std::int64_t number = 0;
+  bool has_value = false;
+  Pid pid;
+  Ref ref;
+  std::vector<Term> terms;
+  std::string error;  // non-empty: raise BadArg(error) in the process
+};
+
+}  // namespace lockstep::core

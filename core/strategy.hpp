@@ -1,0 +1,55 @@
+// Strategy: who runs next. One interface; random, PCT, POS, first, replay (core/strategies)
+// and the DPOR explorer (dpor/) are peers (the shape of Shuttle's Scheduler trait).
+//
+// The controller calls begin_execution() before each execution, pick() at every step where
+// more than one process is enabled, observe() after every executed operation, and
+// end_execution() when the execution is over. A strategy holds its own state; given its
+// seed it is deterministic.
+//
+// Thread-safety: one Strategy instance per worker thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/pending_op.hpp"
+#include "lockstep/options.hpp"
+#include "lockstep/term.hpp"
+
+namespace lockstep::core {
+
+struct Candidate {
+  Pid pid;
+  const PendingOp* op;  // what the process will do if picked
+};
+
+struct Choice {
+  std::uint64_t step;                    // 1-based number of the step about to run
+  std::span<const Candidate> enabled;    // at least two, sorted by pid
+};
+
+struct ExecutionSummary {
+  std::uint64_t steps = 0;
+  bool counterexample = false;
+};
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  // Prepare the next execution; false when there is nothing left to explore.
+  virtual bool begin_execution() = 0;
+  // Index into choice.enabled of the process to run.
+  virtual std::size_t pick(const Choice& choice) = 0;
+  // Hook for explorers that watch every executed operation (no-op by default).
+  virtual void observe(std::uint64_t /*step*/, Pid /*pid*/, const PendingOp& /*op*/) {}
+  virtual void end_execution(const ExecutionSummary& /*summary*/) {}
+  // The seed of the current execution, for reports (0 when not seeded).
+  virtual std::uint64_t execution_seed() const { return 0; }
+};
+
+// The sampling strategies and replay, built from validated options.
+std::unique_ptr<Strategy> make_strategy(const Options& options);
+
+}  // namespace lockstep::core

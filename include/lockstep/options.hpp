@@ -1,0 +1,40 @@
+// Options: how to explore a scenario. Plain data with documented defaults, filled by the
+// CLI (or LOCKSTEP_* environment variables through the CLI) and validated once.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "lockstep/schedule.hpp"
+
+namespace lockstep {
+
+enum class StrategyKind { random, pct, fair_pct, pos, idpct, first, replay };
+enum class DporMode { none, source, optimal };
+
+std::string_view to_string(StrategyKind k);
+std::optional<StrategyKind> parse_strategy(std::string_view name);  // "fair-pct", ...
+
+struct Options {
+  StrategyKind strategy = StrategyKind::random;
+  std::uint64_t seed = 0;              // per-iteration seeds derive from it
+  std::uint64_t iterations = 1000;     // executions for the sampling strategies
+  int pct_depth = 3;                   // PCT bug depth d: d-1 priority change points
+  std::int64_t fair_switch = -1;       // fair-pct: step where PCT gives way to random; -1: half the step estimate
+  double resample_prob = 0.5;          // pos: probability of redrawing priorities each step
+  int pct_depth_min = 2;               // idpct depth range
+  int pct_depth_max = 6;
+  std::uint64_t max_steps = 100000;    // a longer execution is a "step bound exceeded" counterexample
+  bool fail_on_crash = false;          // abnormal exit of an unwatched process: warning or counterexample
+  bool keep_going = false;             // collect every distinct counterexample instead of stopping
+  std::optional<Schedule> replay;      // with StrategyKind::replay: the schedule to follow
+  std::size_t stack_size = 256 * 1024; // bytes per process stack (one guard page below it)
+  std::string scenario_name;           // recorded in schedules; set by the CLI
+
+  // Throws ConfigError naming the bad field and the fix.
+  void validate() const;
+};
+
+}  // namespace lockstep

@@ -1,0 +1,54 @@
+// Result: what checking a scenario found. A bug is a Counterexample value, never an
+// exception. Results from several workers merge with +=.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lockstep/schedule.hpp"
+#include "lockstep/term.hpp"
+
+namespace lockstep {
+
+enum class CounterexampleKind { assertion, deadlock, crash, step_bound, nondeterminism };
+std::string_view to_string(CounterexampleKind k);
+
+struct TraceEvent {
+  std::uint64_t step = 0;  // 1-based scheduling step; consequences share their cause's step
+  Pid pid;                 // the process the event happened to
+  std::string text;        // e.g. "send {:inc, 1} -> #PID<0.2.0>"
+};
+
+struct Counterexample {
+  CounterexampleKind kind = CounterexampleKind::assertion;
+  std::string message;   // "assertion failed: value == 2"
+  std::string location;  // "examples/lost_update.cpp:31", or empty
+  std::vector<TraceEvent> trace;
+  Schedule schedule;
+  std::uint64_t iteration = 0;  // 1-based execution number that found it
+  std::uint64_t seed = 0;       // that execution's own seed (sampling strategies)
+
+  std::string signature() const;  // kind + message + location: what makes two distinct
+  std::string format_trace() const;
+};
+
+struct Warning {
+  std::string message;  // "#PID<0.3.0> exited abnormally: {:badarg, ...} (nothing links or monitors it)"
+  std::uint64_t iteration = 0;
+};
+
+struct Result {
+  std::uint64_t executions = 0;
+  std::uint64_t steps = 0;
+  std::uint64_t max_depth = 0;
+  double elapsed_seconds = 0;
+  std::vector<Counterexample> counterexamples;
+  std::vector<Warning> warnings;  // distinct by message, first occurrence kept
+
+  bool ok() const { return counterexamples.empty(); }
+  const Counterexample& counterexample() const;  // the first; UsageError if ok()
+  Result& operator+=(const Result& other);
+};
+
+}  // namespace lockstep

@@ -1,0 +1,348 @@
+// lockstep-check: load a scenario .so, explore it, print counterexamples with a schedule
+// that replays them. Exit status: 0 no counterexample, 1 counterexample found, 2 usage or
+// load error (see docs/cli.md).
+#include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "lockstep/lockstep.hpp"
+
+namespace ls = lockstep;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitCounterexample = 1;
+constexpr int kExitUsage = 2;
+
+const char* kUsage = R"(usage: lockstep-check SCENARIO.so [options]
+
+Explore the scenario's interleavings and report every counterexample with a schedule
+that replays it exactly.
+
+  --list                   list the scenarios in SCENARIO.so and exit
+  --scenario NAME          which scenario to check (needed when the .so holds several)
+  --strategy S             random | pct | fair-pct | pos | idpct | first   (default random)
+  --iterations N           executions to sample (default 1000)
+  --seed S                 base seed; each iteration derives its own (default 0)
+  --pct-depth D            PCT bug depth, D-1 priority change points (default 3)
+  --pct-depth-range A..B   idpct: depths cycled over iterations (default 2..6)
+  --fair-switch K          fair-pct: step where PCT gives way to random (default: half)
+  --resample-prob P        pos: probability of redrawing priorities per step (default 0.5)
+  --max-steps N            step bound; a longer execution is a livelock (default 100000)
+  --fail-on-crash          an abnormal exit nobody links or monitors is a counterexample
+  --keep-going             collect every distinct counterexample instead of stopping
+  --replay FILE            replay a schedule file written by an earlier run
+  --schedule-out FILE      where to write the counterexample's schedule
+                           (default lockstep-SCENARIO.schedule)
+  --trace-out FILE         also write the counterexample's trace to FILE
+  --stats                  print timing: elapsed seconds, executions and steps per second
+  --quiet                  print only the result line and counterexample summaries
+  --help                   this text
+)";
+
+struct UsageFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct CliOptions {
+  std::string library;
+  std::string scenario;
+  bool list = false;
+  bool stats = false;
+  bool quiet = false;
+  std::string replay_file;
+  std::string schedule_out;
+  std::string trace_out;
+  ls::Options options;
+};
+
+template <typename T>
+T parse_number(const std::string& flag, const std::string& text) {
+  T value{};
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    begin += 2;
+    base = 16;
+  }
+  auto [ptr, ec] = std::from_chars(begin, end, value, base);
+  if (ec != std::errc() || ptr != end || text.empty()) {
+    throw UsageFailure(flag + " expects a whole number, got '" + text + "'");
+  }
+  return value;
+}
+
+double parse_double(const std::string& flag, const std::string& text) {
+  try {
+    std::size_t used = 0;
+    double v = std::stod(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw UsageFailure(flag + " expects a number, got '" + text + "'");
+}
+
+CliOptions parse_args(int argc, char** argv) {
+  CliOptions cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    std::string value;
+    bool has_inline = false;
+    if (arg.rfind("--", 0) == 0) {
+      if (auto eq = arg.find('='); eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+        has_inline = true;
+      }
+    }
+    auto need = [&]() -> std::string {
+      if (has_inline) return value;
+      if (i + 1 >= args.size()) throw UsageFailure(arg + " needs a value");
+      return args[++i];
+    };
+    auto& o = cli.options;
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      std::exit(kExitOk);
+    } else if (arg == "--list") {
+      cli.list = true;
+    } else if (arg == "--scenario") {
+      cli.scenario = need();
+    } else if (arg == "--strategy") {
+      std::string s = need();
+      auto kind = ls::parse_strategy(s);
+      if (!kind || *kind == ls::StrategyKind::replay) {
+        throw UsageFailure("unknown strategy '" + s +
+                           "'; choose one of random, pct, fair-pct, pos, idpct, first "
+                           "(use --replay FILE to replay)");
+      }
+      o.strategy = *kind;
+    } else if (arg == "--iterations") {
+      o.iterations = parse_number<std::uint64_t>(arg, need());
+    } else if (arg == "--seed") {
+      o.seed = parse_number<std::uint64_t>(arg, need());
+    } else if (arg == "--pct-depth") {
+      o.pct_depth = parse_number<int>(arg, need());
+    } else if (arg == "--pct-depth-range") {
+      std::string r = need();
+      auto dots = r.find("..");
+      if (dots == std::string::npos) throw UsageFailure("--pct-depth-range expects MIN..MAX, got '" + r + "'");
+      o.pct_depth_min = parse_number<int>(arg, r.substr(0, dots));
+      o.pct_depth_max = parse_number<int>(arg, r.substr(dots + 2));
+    } else if (arg == "--fair-switch") {
+      o.fair_switch = parse_number<std::int64_t>(arg, need());
+    } else if (arg == "--resample-prob") {
+      o.resample_prob = parse_double(arg, need());
+    } else if (arg == "--max-steps") {
+      o.max_steps = parse_number<std::uint64_t>(arg, need());
+    } else if (arg == "--fail-on-crash") {
+      o.fail_on_crash = true;
+    } else if (arg == "--keep-going") {
+      o.keep_going = true;
+    } else if (arg == "--replay") {
+      cli.replay_file = need();
+    } else if (arg == "--schedule-out") {
+      cli.schedule_out = need();
+    } else if (arg == "--trace-out") {
+      cli.trace_out = need();
+    } else if (arg == "--stats") {
+      cli.stats = true;
+    } else if (arg == "--quiet" || arg == "-q") {
+      cli.quiet = true;
+    } else if (arg == "--exhaustive" || arg == "--dpor" || arg.rfind("--dpor", 0) == 0) {
+      throw UsageFailure(arg + ": exhaustive exploration (DPOR) is not part of this build yet; "
+                         "use a sampling strategy such as --strategy pct --iterations 10000");
+    } else if (arg.rfind("-", 0) == 0) {
+      throw UsageFailure("unknown option '" + arg + "' (see lockstep-check --help)");
+    } else if (cli.library.empty()) {
+      cli.library = arg;
+    } else {
+      throw UsageFailure("unexpected argument '" + arg + "': give one scenario .so");
+    }
+  }
+  if (cli.library.empty()) throw UsageFailure("missing SCENARIO.so (see lockstep-check --help)");
+  return cli;
+}
+
+// Loads the .so and returns the scenarios it registered.
+std::vector<ls::ScenarioInfo> load_scenarios(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    throw ls::ConfigError("cannot open '" + path + "': no such file; build it first or check the path");
+  }
+  if (!S_ISREG(st.st_mode)) throw ls::ConfigError("'" + path + "' is not a regular file");
+  std::set<std::string> before;
+  for (const auto& s : ls::scenarios()) before.insert(s.name);
+  // A path without a slash would make dlopen search the library path instead.
+  std::string open_path = path.find('/') == std::string::npos ? "./" + path : path;
+  void* handle = ::dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* err = ::dlerror();
+    throw ls::ConfigError("'" + path + "' is not a loadable scenario library (" +
+                          (err ? err : "unknown error") +
+                          "); build it with -shared -fPIC and link it with -llockstep");
+  }
+  std::vector<ls::ScenarioInfo> found;
+  for (const auto& s : ls::scenarios()) {
+    if (!before.contains(s.name)) found.push_back(s);
+  }
+  if (found.empty()) {
+    throw ls::ConfigError("'" + path + "' registers no scenarios: define one with "
+                          "LOCKSTEP_SCENARIO(name) { ... } in a file built into it");
+  }
+  return found;  // the handle stays open for the life of the process
+}
+
+std::string names_of(const std::vector<ls::ScenarioInfo>& list) {
+  std::string out;
+  for (const auto& s : list) out += (out.empty() ? "" : ", ") + s.name;
+  return out;
+}
+
+std::string shell_quote(const std::string& s) {
+  if (s.find_first_of(" '\"\\$`") == std::string::npos) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string describe(const CliOptions& cli) {
+  const auto& o = cli.options;
+  if (o.strategy == ls::StrategyKind::replay) return "replaying " + cli.replay_file;
+  std::string s = std::string(ls::to_string(o.strategy)) + " strategy, " +
+                  std::to_string(o.iterations) + " iteration" + (o.iterations == 1 ? "" : "s") +
+                  ", seed " + std::to_string(o.seed);
+  if (o.strategy == ls::StrategyKind::pct || o.strategy == ls::StrategyKind::fair_pct) {
+    s += ", depth " + std::to_string(o.pct_depth);
+  }
+  return s;
+}
+
+void print_counterexample(const CliOptions& cli, const std::string& argv0, const ls::Counterexample& cx,
+                          std::size_t index, std::size_t total) {
+  bool replaying = cli.options.strategy == ls::StrategyKind::replay;
+  std::cout << "\ncounterexample";
+  if (total > 1) std::cout << " " << index + 1 << " of " << total;
+  std::cout << " (" << ls::to_string(cx.kind) << ")";
+  if (!replaying) {
+    std::cout << " in iteration " << cx.iteration;
+    if (cx.seed != 0) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(cx.seed));
+      std::cout << " (iteration seed 0x" << buf << ")";
+    }
+  }
+  std::cout << ":\n  " << cx.message << "\n";
+  if (!cx.location.empty()) std::cout << "  at " << cx.location << "\n";
+  if (!cli.quiet) std::cout << "\ntrace:\n" << cx.format_trace();
+  if (!cli.trace_out.empty()) {
+    std::string path = total > 1 ? cli.trace_out + "." + std::to_string(index + 1) : cli.trace_out;
+    std::ofstream f(path);
+    f << cx.message << "\n" << cx.format_trace();
+    if (!f) throw ls::ConfigError("cannot write trace file '" + path + "'");
+  }
+  if (replaying) return;
+  std::string path = cli.schedule_out.empty() ? "lockstep-" + cx.schedule.scenario : cli.schedule_out;
+  if (total > 1) path += "-" + std::to_string(index + 1);
+  if (cli.schedule_out.empty()) path += ".schedule";
+  cx.schedule.save(path);
+  std::cout << "\nschedule written to " << path << "\nreplay it with:\n  " << argv0 << " "
+            << shell_quote(cli.library) << " --scenario " << cx.schedule.scenario << " --replay "
+            << shell_quote(path) << "\n";
+}
+
+int run(int argc, char** argv) {
+  CliOptions cli = parse_args(argc, argv);
+  auto found = load_scenarios(cli.library);
+  if (cli.list) {
+    for (const auto& s : found) std::cout << s.name << "\n";
+    return kExitOk;
+  }
+  std::optional<ls::Schedule> schedule;
+  if (!cli.replay_file.empty()) {
+    schedule = ls::Schedule::load(cli.replay_file);
+    if (cli.scenario.empty()) cli.scenario = schedule->scenario;
+    if (schedule->scenario != cli.scenario) {
+      throw ls::ConfigError("schedule file '" + cli.replay_file + "' belongs to scenario '" +
+                            schedule->scenario + "', not '" + cli.scenario +
+                            "'; pass the matching --scenario or schedule");
+    }
+    cli.options.strategy = ls::StrategyKind::replay;
+    cli.options.replay = schedule;
+  }
+  if (cli.scenario.empty()) {
+    if (found.size() > 1) {
+      throw ls::ConfigError("'" + cli.library + "' holds " + std::to_string(found.size()) +
+                            " scenarios (" + names_of(found) + "): choose one with --scenario NAME");
+    }
+    cli.scenario = found.front().name;
+  }
+  const ls::ScenarioInfo* info = nullptr;
+  for (const auto& s : found) {
+    if (s.name == cli.scenario) info = &s;
+  }
+  if (info == nullptr) {
+    throw ls::ConfigError("no scenario '" + cli.scenario + "' in '" + cli.library +
+                          "'; it holds: " + names_of(found));
+  }
+  cli.options.scenario_name = info->name;
+  cli.options.validate();
+
+  std::cout << "lockstep: checking " << info->name << " (" << cli.library << ") with "
+            << describe(cli) << "\n";
+  std::cout.flush();
+  ls::Result r = ls::check(info->body, cli.options);
+
+  std::string argv0 = argv[0];
+  for (std::size_t i = 0; i < r.counterexamples.size(); ++i) {
+    print_counterexample(cli, argv0, r.counterexamples[i], i, r.counterexamples.size());
+  }
+  if (!r.warnings.empty()) {
+    std::cout << "\nwarnings (" << r.warnings.size() << " distinct; --fail-on-crash makes them counterexamples):\n";
+    for (const auto& w : r.warnings) {
+      std::cout << "  iteration " << w.iteration << ": " << w.message << "\n";
+    }
+  }
+  std::cout << "\nresult: ";
+  if (r.ok()) {
+    std::cout << "0 counterexamples";
+  } else {
+    std::cout << r.counterexamples.size() << " counterexample" << (r.counterexamples.size() == 1 ? "" : "s");
+  }
+  std::cout << " in " << r.executions << " execution" << (r.executions == 1 ? "" : "s") << " ("
+            << r.steps << " steps)\n";
+  if (cli.stats) {
+    double secs = r.elapsed_seconds > 0 ? r.elapsed_seconds : 1e-9;
+    std::printf("stats: %.3f s, %.0f executions/s, %.0f steps/s, longest execution %llu steps\n",
+                r.elapsed_seconds, r.executions / secs, r.steps / secs,
+                static_cast<unsigned long long>(r.max_depth));
+  }
+  return r.ok() ? kExitOk : kExitCounterexample;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UsageFailure& e) {
+    std::cerr << "lockstep-check: " << e.what() << "\n";
+  } catch (const ls::ConfigError& e) {
+    std::cerr << "lockstep-check: " << e.what() << "\n";
+  } catch (const ls::UsageError& e) {
+    std::cerr << "lockstep-check: usage error in the scenario: " << e.what() << "\n";
+  }
+  return kExitUsage;
+}
