@@ -1,0 +1,223 @@
+// lockstep-check end to end: exit statuses, reports, replay, and every bad-input case.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "support.hpp"
+
+namespace {
+
+const std::string kBuild = LOCKSTEP_BUILD_DIR;
+const std::string kCli = kBuild + "/lockstep-check";
+
+std::string example(const std::string& name) { return kBuild + "/examples/" + name + ".so"; }
+std::string fixture(const std::string& name) { return kBuild + "/tests/fixtures/" + name + ".so"; }
+
+// A fresh scratch directory per test, so that schedule files never collide under ctest -j.
+struct Scratch {
+  std::string dir;
+  Scratch() {
+    char tmpl[] = "/tmp/lockstep-cli-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+  }
+  ~Scratch() { std::system(("rm -rf '" + dir + "'").c_str()); }
+  std::string path(const std::string& name) const { return dir + "/" + name; }
+};
+
+struct Run {
+  int status;
+  std::string output;  // stdout and stderr together
+};
+
+Run run(const std::string& args, const std::string& cwd) {
+  std::string cmd = "cd '" + cwd + "' && '" + kCli + "' " + args + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  int raw = ::pclose(pipe);
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+}
+
+std::string section(const std::string& text, const std::string& from, const std::string& to) {
+  auto a = text.find(from);
+  if (a == std::string::npos) return {};
+  auto b = text.find(to, a + from.size());
+  return text.substr(a, b == std::string::npos ? std::string::npos : b - a);
+}
+
+std::string read(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("lost_update is found, written as a schedule, and replays to the same trace", "[cli]") {
+  Scratch s;
+  auto found = run(example("lost_update") + " --strategy random --iterations 1000 --seed 1", s.dir);
+  INFO(found.output);
+  REQUIRE(found.status == 1);
+  REQUIRE_THAT(found.output, Catch::Contains("counterexample (assertion)"));
+  REQUIRE_THAT(found.output, Catch::Contains("assertion failed: both increments are counted"));
+  REQUIRE_THAT(found.output, Catch::Contains("examples/lost_update.cpp:"));
+  REQUIRE_THAT(found.output, Catch::Contains("#PID<0.2.0>  "));
+  REQUIRE_THAT(found.output, Catch::Contains("schedule written to lockstep-lost_update.schedule"));
+  std::string trace = section(found.output, "trace:", "\nschedule written");
+  REQUIRE_FALSE(trace.empty());
+
+  auto replayed = run(example("lost_update") + " --replay lockstep-lost_update.schedule", s.dir);
+  INFO(replayed.output);
+  REQUIRE(replayed.status == 1);
+  REQUIRE(section(replayed.output, "trace:", "\nresult:") == trace);
+
+  auto again = run(example("lost_update") + " --strategy random --iterations 1000 --seed 1", s.dir);
+  REQUIRE(again.output == found.output);  // byte-identical output for the same command
+}
+
+TEST_CASE("the buggy examples are found and bank_ok passes", "[cli]") {
+  Scratch s;
+  for (const char* buggy : {"register_race", "call_deadlock"}) {
+    auto r = run(example(buggy) + " --strategy random --iterations 1000 --seed 1", s.dir);
+    INFO(buggy << "\n" << r.output);
+    REQUIRE(r.status == 1);
+  }
+  auto dead = run(example("call_deadlock") + " --seed 1 --quiet", s.dir);
+  REQUIRE_THAT(dead.output, Catch::Contains("counterexample (deadlock)"));
+  auto ok = run(example("bank_ok") + " --strategy pct --iterations 500 --seed 1", s.dir);
+  INFO(ok.output);
+  REQUIRE(ok.status == 0);
+  REQUIRE_THAT(ok.output, Catch::Contains("result: 0 counterexamples in 500 executions"));
+}
+
+TEST_CASE("a library with several scenarios needs --scenario and lists them", "[cli]") {
+  Scratch s;
+  auto list = run(fixture("two_scenarios") + " --list", s.dir);
+  REQUIRE(list.status == 0);
+  REQUIRE(list.output == "fixture_fail\nfixture_pass\n");
+  auto ambiguous = run(fixture("two_scenarios"), s.dir);
+  REQUIRE(ambiguous.status == 2);
+  REQUIRE_THAT(ambiguous.output, Catch::Contains("choose one with --scenario NAME"));
+  REQUIRE(run(fixture("two_scenarios") + " --scenario fixture_pass --iterations 20", s.dir).status == 0);
+  REQUIRE(run(fixture("two_scenarios") + " --scenario fixture_fail --iterations 200", s.dir).status == 1);
+  auto unknown = run(fixture("two_scenarios") + " --scenario nope", s.dir);
+  REQUIRE(unknown.status == 2);
+  REQUIRE_THAT(unknown.output, Catch::Contains("no scenario 'nope'"));
+  REQUIRE_THAT(unknown.output, Catch::Contains("fixture_fail, fixture_pass"));
+}
+
+TEST_CASE("bad libraries are load errors with exit status 2", "[cli]") {
+  Scratch s;
+  auto missing = run(s.path("absent.so"), s.dir);
+  REQUIRE(missing.status == 2);
+  REQUIRE_THAT(missing.output, Catch::Contains("no such file"));
+
+  std::ofstream(s.path("text.so")) << "this is not an ELF file\n";
+  auto text = run(s.path("text.so"), s.dir);
+  REQUIRE(text.status == 2);
+  REQUIRE_THAT(text.output, Catch::Contains("is not a loadable scenario library"));
+
+  auto empty = run(fixture("no_scenarios"), s.dir);
+  REQUIRE(empty.status == 2);
+  REQUIRE_THAT(empty.output, Catch::Contains("registers no scenarios"));
+
+  auto dir = run(s.dir, s.dir);
+  REQUIRE(dir.status == 2);
+}
+
+TEST_CASE("bad flags and values are usage errors with exit status 2", "[cli]") {
+  Scratch s;
+  std::string lib = example("bank_ok");
+  struct Case {
+    std::string args, expect;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"--frobnicate", "unknown option '--frobnicate'"},
+           {"--iterations abc", "--iterations expects a whole number, got 'abc'"},
+           {"--iterations", "--iterations needs a value"},
+           {"--iterations 0", "--iterations must be at least 1"},
+           {"--strategy chaos", "unknown strategy 'chaos'"},
+           {"--pct-depth-range 5", "expects MIN..MAX"},
+           {"--resample-prob 2", "--resample-prob must be between 0 and 1"},
+           {"--exhaustive", "not part of this build yet"},
+           {"extra.so", "unexpected argument 'extra.so'"},
+       }) {
+    auto r = run(lib + " " + c.args, s.dir);
+    INFO(c.args << "\n" << r.output);
+    REQUIRE(r.status == 2);
+    REQUIRE_THAT(r.output, Catch::Contains(c.expect));
+  }
+  auto none = run("", s.dir);
+  REQUIRE(none.status == 2);
+  REQUIRE_THAT(none.output, Catch::Contains("missing SCENARIO.so"));
+  auto help = run("--help", s.dir);
+  REQUIRE(help.status == 0);
+  REQUIRE_THAT(help.output, Catch::Contains("usage: lockstep-check"));
+}
+
+TEST_CASE("bad replay files are rejected with exit status 2", "[cli]") {
+  Scratch s;
+  REQUIRE(run(example("lost_update") + " --seed 1 --quiet", s.dir).status == 1);
+  std::string good = read(s.path("lockstep-lost_update.schedule"));
+  REQUIRE_FALSE(good.empty());
+
+  std::string corrupt = good;
+  corrupt[corrupt.find("\nsteps\n") + 7] = corrupt[corrupt.find("\nsteps\n") + 7] == '1' ? '2' : '1';
+  std::ofstream(s.path("corrupt.schedule")) << corrupt;
+  auto c = run(example("lost_update") + " --replay corrupt.schedule", s.dir);
+  REQUIRE(c.status == 2);
+  REQUIRE_THAT(c.output, Catch::Contains("corrupt schedule file"));
+
+  std::ofstream(s.path("junk.schedule")) << "hello\n";
+  auto j = run(example("lost_update") + " --replay junk.schedule", s.dir);
+  REQUIRE(j.status == 2);
+  REQUIRE_THAT(j.output, Catch::Contains("not a lockstep schedule file"));
+
+  auto other = run(example("bank_ok") + " --replay lockstep-lost_update.schedule", s.dir);
+  REQUIRE(other.status == 2);
+  REQUIRE_THAT(other.output, Catch::Contains("no scenario 'lost_update'"));
+
+  auto mismatch = run(fixture("two_scenarios") + " --scenario fixture_pass --replay lockstep-lost_update.schedule", s.dir);
+  REQUIRE(mismatch.status == 2);
+  REQUIRE_THAT(mismatch.output, Catch::Contains("belongs to scenario 'lost_update'"));
+
+  auto absent = run(example("lost_update") + " --replay nothing.schedule", s.dir);
+  REQUIRE(absent.status == 2);
+  REQUIRE_THAT(absent.output, Catch::Contains("cannot read schedule file"));
+}
+
+TEST_CASE("a scenario built outside the tree with one g++ command loads and runs", "[cli]") {
+  Scratch s;
+  std::ofstream(s.path("my.cpp")) << R"(
+#include <lockstep/lockstep.hpp>
+namespace ls = lockstep;
+LOCKSTEP_SCENARIO(outside) {
+  ls::Pid me = ls::self();
+  ls::spawn([me] { ls::send(me, ls::atom("ping")); });
+  LOCKSTEP_ASSERT(ls::receive() == ls::atom("ping"));
+}
+)";
+  std::string compile = std::string("cd '") + s.dir + "' && " + LOCKSTEP_CXX +
+                        " -std=c++20 -shared -fPIC -I" + LOCKSTEP_SOURCE_DIR + "/include my.cpp -L" +
+                        kBuild + " -llockstep -o my.so 2>&1";
+  REQUIRE(std::system(compile.c_str()) == 0);
+  auto r = run("my.so --iterations 50", s.dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  REQUIRE_THAT(r.output, Catch::Contains("checking outside"));
+}
+
+TEST_CASE("the trace-out option writes the trace and the stats option prints throughput", "[cli]") {
+  Scratch s;
+  auto r = run(example("lost_update") + " --seed 1 --trace-out trace.txt --stats", s.dir);
+  REQUIRE(r.status == 1);
+  REQUIRE_THAT(read(s.path("trace.txt")), Catch::Contains("receive {:value, "));
+  REQUIRE_THAT(r.output, Catch::Contains("executions/s"));
+}
