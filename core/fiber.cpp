@@ -75,7 +75,11 @@ void Fiber::start(StackPool& pool, Entry entry, void* arg) {
                                  });
 }
 
-void Fiber::resume() { fiber_ = std::move(fiber_).resume(); }
+void Fiber::resume() {
+  fiber_ = std::move(fiber_).resume();
+  // The ucontext backend hands back a terminated record; releasing it returns the stack.
+  if (!fiber_) fiber_ = boost::context::fiber();
+}
 
 void Fiber::yield() { caller_ = std::move(caller_).resume(); }
 

@@ -41,7 +41,14 @@ Run run(const std::string& args, const std::string& cwd) {
   char buf[4096];
   while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
   int raw = ::pclose(pipe);
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+  // Drop the sanitizer's own notices (`==PID==WARNING: ...` in the ASan build): not ours.
+  std::string kept;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("==", 0) != 0) kept += line + "\n";
+  }
+  if (!out.empty() && out.back() != '\n' && !kept.empty()) kept.pop_back();
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, kept};
 }
 
 std::string section(const std::string& text, const std::string& from, const std::string& to) {
