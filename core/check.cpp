@@ -20,20 +20,23 @@ std::string describe_step(const StepLogEntry& e) {
 // Replays `found`'s schedule with tracing on. A different step sequence means the scenario
 // depends on something outside the scheduler's control: that is reported instead.
 Counterexample with_trace(Controller& controller, const std::function<void()>& root,
-                          const ExecutionOutcome& found) {
+                          const ExecutionOutcome& found_by_controller) {
+  ExecutionOutcome found = found_by_controller;  // the replay below reuses the controller's buffers
   Counterexample cx = *found.counterexample;
   ReplayStrategy replay(cx.schedule);
   controller.set_record_trace(true);
-  ExecutionOutcome again;
   std::string diverged;
+  static const ExecutionOutcome kNothing;
+  const ExecutionOutcome* replayed = &kNothing;
   try {
     replay.begin_execution();
-    again = controller.run(root, replay);
-    replay.end_execution(ExecutionSummary{again.steps, bool(again.counterexample)});
+    replayed = &controller.run(root, replay);
+    replay.end_execution(ExecutionSummary{replayed->steps, bool(replayed->counterexample)});
   } catch (const ReplayDiverged& e) {
     diverged = e.what();
   }
   controller.set_record_trace(false);
+  ExecutionOutcome again = *replayed;
   if (diverged.empty()) {
     std::size_t n = std::min(found.step_log.size(), again.step_log.size());
     for (std::size_t i = 0; i < n && diverged.empty(); ++i) {
@@ -84,25 +87,26 @@ Result run_executions(const std::function<void()>& root, Strategy& strategy, con
   Controller controller(config);
   Result result;
   while (strategy.begin_execution()) {
-    ExecutionOutcome out = controller.run(root, strategy);
+    const ExecutionOutcome& out = controller.run(root, strategy);
     strategy.end_execution(ExecutionSummary{out.steps, bool(out.counterexample)});
     ++result.executions;
     result.steps += out.steps;
     result.max_depth = std::max(result.max_depth, out.steps);
-    for (Warning& w : out.warnings) w.iteration = result.executions;
     Result part;
-    part.warnings = std::move(out.warnings);
+    part.warnings = out.warnings;
+    for (Warning& w : part.warnings) w.iteration = result.executions;
     if (replaying && out.fingerprint != options.replay->fingerprint) {
       throw ReplayDiverged(
           "replay diverged: the execution followed the schedule's choices but did different "
           "steps than when it was recorded (the scenario changed, or it is nondeterministic)");
     }
     if (out.counterexample) {
-      Counterexample& cx = *out.counterexample;
+      ExecutionOutcome found = out;
+      Counterexample& cx = *found.counterexample;
       cx.iteration = result.executions;
       cx.seed = strategy.execution_seed();
-      cx.schedule = Schedule{options.scenario_name, out.choices, config.max_steps, out.fingerprint};
-      part.counterexamples.push_back(replaying ? std::move(cx) : with_trace(controller, root, out));
+      cx.schedule = Schedule{options.scenario_name, found.choices, config.max_steps, found.fingerprint};
+      part.counterexamples.push_back(replaying ? std::move(cx) : with_trace(controller, root, found));
     }
     result += part;
     if (!result.ok() && !options.keep_going) break;

@@ -10,8 +10,10 @@ namespace lockstep::core {
 
 namespace {
 
-thread_local Controller* tl_controller = nullptr;
-thread_local Process* tl_process = nullptr;
+// initial-exec: liblockstep is loaded with the program (the CLI and tests link it), so its
+// thread-locals need no __tls_get_addr call on every sync point.
+[[gnu::tls_model("initial-exec")]] thread_local Controller* tl_controller = nullptr;
+[[gnu::tls_model("initial-exec")]] thread_local Process* tl_process = nullptr;
 
 const Term& atom_normal() {
   static const Term t = atom("normal");
@@ -164,7 +166,7 @@ void Controller::abort_execution(CounterexampleKind kind, std::string message,
   throw ProcessUnwind{};
 }
 
-ExecutionOutcome Controller::run(const std::function<void()>& root, Strategy& strategy) {
+const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strategy& strategy) {
   Controller* prev_controller = tl_controller;
   tl_controller = this;
   procs_.clear();
@@ -172,16 +174,17 @@ ExecutionOutcome Controller::run(const std::function<void()>& root, Strategy& st
   monitors_.clear();
   names_.clear();
   trace_.clear();
-  warnings_.clear();
-  choices_.clear();
-  step_log_.clear();
+  ExecutionOutcome& out = outcome_;
+  out.counterexample.reset();
+  out.warnings.clear();
+  out.choices.clear();
+  out.step_log.clear();
   abort_.reset();
   clock_ = 0;
   step_ = 0;
   deadline_seq_ = 0;
   tearing_down_ = false;
 
-  ExecutionOutcome out;
   try {
     Process& r = new_process(root, true);
     note(r.pid, [] { return std::string("start (root)"); });
@@ -205,10 +208,10 @@ ExecutionOutcome Controller::run(const std::function<void()>& root, Strategy& st
       if (enabled_.size() > 1) {
         index = strategy.pick(Choice{step_, enabled_});
         assert(index < enabled_.size());
-        choices_.push_back(enabled_[index].pid.id);
+        out.choices.push_back(enabled_[index].pid.id);
       }
       Process& p = *find(enabled_[index].pid);
-      step_log_.push_back({p.pid.id, p.op.kind});
+      out.step_log.push_back({p.pid.id, p.op.kind});
       strategy.observe(step_, p.pid, p.op);
       execute(p);
     }
@@ -237,12 +240,9 @@ ExecutionOutcome Controller::run(const std::function<void()>& root, Strategy& st
   tl_controller = prev_controller;
 
   out.steps = step_;
-  out.choices = choices_;
-  out.step_log = step_log_;
   std::uint64_t h = 0;
-  for (const auto& e : step_log_) h = mix(h, (std::uint64_t{e.pid} << 8) | static_cast<unsigned>(e.kind));
+  for (const auto& e : out.step_log) h = mix(h, (std::uint64_t{e.pid} << 8) | static_cast<unsigned>(e.kind));
   out.fingerprint = h;
-  out.warnings = std::move(warnings_);
   if (abort_) {
     out.counterexample = std::move(abort_);
     out.counterexample->trace = std::move(trace_);
@@ -331,7 +331,11 @@ void Controller::do_receive(Process& p) {
   PendingOp& op = p.op;
   if (op.match_index < p.mailbox.size()) {
     p.result.term = std::move(p.mailbox[op.match_index]);
-    p.mailbox.erase(p.mailbox.begin() + static_cast<std::ptrdiff_t>(op.match_index));
+    if (op.match_index == 0) {
+      p.mailbox.pop_front();
+    } else {
+      p.mailbox.erase(p.mailbox.begin() + static_cast<std::ptrdiff_t>(op.match_index));
+    }
     p.result.has_value = true;
     note(p.pid, [&] { return "receive " + p.result.term.to_string(); });
   } else {
@@ -597,7 +601,7 @@ void Controller::terminate(Process& p, Term reason, bool own_exit) {
         cx.message = message;
         abort_ = std::move(cx);
       } else {
-        warnings_.push_back(Warning{std::move(message), 0});
+        outcome_.warnings.push_back(Warning{std::move(message), 0});
       }
     }
   }

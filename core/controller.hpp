@@ -59,7 +59,9 @@ class Controller {
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
 
-  ExecutionOutcome run(const std::function<void()>& root, Strategy& strategy);
+  // Runs one execution. The outcome is owned by the controller and reused (no allocation per
+  // execution): it stays valid until the next run().
+  const ExecutionOutcome& run(const std::function<void()>& root, Strategy& strategy);
 
   void set_record_trace(bool on) { config_.record_trace = on; }
   const ControllerConfig& config() const { return config_; }
@@ -121,9 +123,7 @@ class Controller {
   std::map<Ref, Monitor> monitors_;
   std::map<Term, std::uint32_t> names_;
   std::vector<TraceEvent> trace_;
-  std::vector<Warning> warnings_;
-  std::vector<std::uint32_t> choices_;
-  std::vector<StepLogEntry> step_log_;
+  ExecutionOutcome outcome_;
   std::optional<Counterexample> abort_;
   Process* running_ = nullptr;
   std::int64_t clock_ = 0;

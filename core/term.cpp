@@ -65,11 +65,15 @@ class AtomTable {
 };
 
 AtomTable& atoms() {
-  static AtomTable* table = new AtomTable();  // never destroyed: terms may outlive statics
+  // Never destroyed: terms may outlive statics. `nil` is interned first, so it is id 0,
+  // the id Term's default constructor uses.
+  static AtomTable* table = [] {
+    auto* t = new AtomTable();
+    t->intern("nil");
+    return t;
+  }();
   return *table;
 }
-
-const std::uint32_t kNilAtom = atoms().intern("nil");
 
 }  // namespace
 
@@ -81,50 +85,13 @@ std::string Ref::to_string() const {
   return "#Reference<0.0." + std::to_string(owner) + "." + std::to_string(seq) + ">";
 }
 
-Term::Term() noexcept : type_(Type::atom), atom_(kNilAtom) {}
-
-Term::Term(const Term& o) noexcept : type_(o.type_), int_(o.int_) {
-  static_assert(sizeof(int_) >= sizeof(node_) && sizeof(int_) >= sizeof(Pid));
-  if (boxed()) retain();
-}
-
-Term::Term(Term&& o) noexcept : type_(o.type_), int_(o.int_) {
-  if (o.boxed()) {
-    o.type_ = Type::atom;
-    o.atom_ = kNilAtom;
-  }
-}
-
-Term& Term::operator=(const Term& o) noexcept {
-  if (this != &o) {
-    if (o.boxed()) o.retain();
-    release();
-    type_ = o.type_;
-    int_ = o.int_;
-  }
-  return *this;
-}
-
-Term& Term::operator=(Term&& o) noexcept {
-  if (this != &o) {
-    release();
-    type_ = o.type_;
-    int_ = o.int_;
-    if (o.boxed()) {
-      o.type_ = Type::atom;
-      o.atom_ = kNilAtom;
-    }
-  }
-  return *this;
-}
-
-Term::~Term() { release(); }
-
 void Term::retain() const noexcept { node_->refs.fetch_add(1, std::memory_order_relaxed); }
 
 void Term::release() noexcept {
-  if (boxed() && node_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete node_;
+  if (node_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete node_;
 }
+
+static_assert(sizeof(std::int64_t) >= sizeof(void*) && sizeof(std::int64_t) >= sizeof(Pid));
 
 Term Term::make_atom(std::string_view name) {
   Term t;

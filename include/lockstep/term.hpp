@@ -55,7 +55,7 @@ class Term {
   // < list < binary. Wildcard only appears in patterns.
   enum class Type : std::uint8_t { integer, atom, ref, pid, tuple, map, list, binary, wildcard };
 
-  Term() noexcept;  // the atom `nil`
+  Term() noexcept : type_(Type::atom), atom_(kNilAtomId) {}  // the atom `nil`
   template <typename I>
     requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && !std::is_same_v<I, char>)
   Term(I i) noexcept : type_(Type::integer), int_(static_cast<std::int64_t>(i)) {}  // NOLINT
@@ -64,11 +64,31 @@ class Term {
   Term(B b) noexcept;  // NOLINT: the atoms `true` / `false`
   Term(Pid p) noexcept : type_(Type::pid), pid_(p) {}  // NOLINT
   Term(Ref r) noexcept : type_(Type::ref), ref_(r) {}  // NOLINT
-  Term(const Term& o) noexcept;
-  Term(Term&& o) noexcept;
-  Term& operator=(const Term& o) noexcept;
-  Term& operator=(Term&& o) noexcept;
-  ~Term();
+  // Copies, moves and destruction are inline: scalars never touch the reference count.
+  Term(const Term& o) noexcept : type_(o.type_), int_(o.int_) {
+    if (boxed()) retain();
+  }
+  Term(Term&& o) noexcept : type_(o.type_), int_(o.int_) { o.type_ = Type::atom, o.atom_ = kNilAtomId; }
+  Term& operator=(const Term& o) noexcept {
+    if (o.boxed()) o.retain();
+    if (boxed()) release();
+    type_ = o.type_;
+    int_ = o.int_;
+    return *this;
+  }
+  Term& operator=(Term&& o) noexcept {
+    if (this != &o) {
+      if (boxed()) release();
+      type_ = o.type_;
+      int_ = o.int_;
+      o.type_ = Type::atom;
+      o.atom_ = kNilAtomId;
+    }
+    return *this;
+  }
+  ~Term() {
+    if (boxed()) release();
+  }
 
   Type type() const { return type_; }
   bool is_int() const { return type_ == Type::integer; }
@@ -113,6 +133,7 @@ class Term {
   static Term make_wildcard();
 
  private:
+  static constexpr std::uint32_t kNilAtomId = 0;  // `nil` is interned first
   Type type_;
   union {
     std::int64_t int_;
@@ -125,8 +146,8 @@ class Term {
     return type_ == Type::tuple || type_ == Type::map || type_ == Type::list ||
            type_ == Type::binary;
   }
-  void retain() const noexcept;
-  void release() noexcept;
+  void retain() const noexcept;   // precondition: boxed()
+  void release() noexcept;        // precondition: boxed()
   friend struct detail::TermNode;
 };
 

@@ -1,0 +1,112 @@
+// lockstep-bench: throughput of the controller, next to the physical limit (a bare
+// Boost.Context switch). Prints a table, or JSON with --json. Figures, not assertions.
+#include <boost/context/fiber.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <lockstep/lockstep.hpp>
+
+namespace ls = lockstep;
+namespace ctx = boost::context;
+
+namespace {
+
+struct Row {
+  std::string name;
+  double seconds;
+  std::uint64_t executions;
+  std::uint64_t steps;
+};
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Two processes bounce a message `rounds` times.
+void ping_pong(int rounds) {
+  ls::Pid me = ls::self();
+  ls::Pid echo = ls::spawn([me, rounds] {
+    for (int i = 0; i < rounds; ++i) ls::send(me, ls::receive());
+  });
+  for (int i = 0; i < rounds; ++i) {
+    ls::send(echo, i);
+    ls::receive();
+  }
+}
+
+// The design's reference shape: 10 processes x 5 sync points each.
+void ten_by_five() {
+  ls::Pid me = ls::self();
+  for (int p = 0; p < 9; ++p) {
+    ls::spawn([me] {
+      for (int i = 0; i < 4; ++i) ls::send(me, i);
+    });
+  }
+  for (int i = 0; i < 36; ++i) ls::receive();
+}
+
+Row run_check(const std::string& name, std::function<void()> body, ls::StrategyKind kind,
+              std::uint64_t iterations) {
+  ls::Options o;
+  o.strategy = kind;
+  o.iterations = iterations;
+  o.seed = 1;
+  double t0 = now_seconds();
+  ls::Result r = ls::check(std::move(body), o);
+  double t1 = now_seconds();
+  if (!r.ok()) std::fprintf(stderr, "bench scenario %s failed: %s\n", name.c_str(), r.counterexample().message.c_str());
+  return {name, t1 - t0, r.executions, r.steps};
+}
+
+// A bare fiber round trip (switch in and back out), the floor under one controller step.
+double bare_switch_ns(std::uint64_t rounds) {
+  ctx::fiber f{[](ctx::fiber&& caller) {
+    for (;;) caller = std::move(caller).resume();
+    return std::move(caller);
+  }};
+  f = std::move(f).resume();
+  double t0 = now_seconds();
+  for (std::uint64_t i = 0; i < rounds; ++i) f = std::move(f).resume();
+  double t1 = now_seconds();
+  return (t1 - t0) * 1e9 / static_cast<double>(rounds);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool json = argc > 1 && std::strcmp(argv[1], "--json") == 0;
+  std::vector<Row> rows;
+  rows.push_back(run_check("ping-pong 1000 rounds, first", [] { ping_pong(1000); }, ls::StrategyKind::first, 200));
+  rows.push_back(run_check("ping-pong 1000 rounds, random", [] { ping_pong(1000); }, ls::StrategyKind::random, 200));
+  rows.push_back(run_check("ping-pong 1000 rounds, pct", [] { ping_pong(1000); }, ls::StrategyKind::pct, 200));
+  rows.push_back(run_check("10 procs x 5 sync points, random", ten_by_five, ls::StrategyKind::random, 100000));
+  double bare = bare_switch_ns(10'000'000);
+
+  if (json) {
+    std::printf("{\"bare_switch_round_trip_ns\": %.2f, \"rows\": [", bare);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const Row& r = rows[i];
+      std::printf("%s{\"name\": \"%s\", \"seconds\": %.4f, \"executions\": %llu, \"steps\": %llu, "
+                  "\"executions_per_s\": %.0f, \"steps_per_s\": %.0f, \"ns_per_step\": %.1f}",
+                  i ? ", " : "", r.name.c_str(), r.seconds, (unsigned long long)r.executions,
+                  (unsigned long long)r.steps, r.executions / r.seconds, r.steps / r.seconds,
+                  r.seconds * 1e9 / r.steps);
+    }
+    std::printf("]}\n");
+    return 0;
+  }
+  std::printf("%-36s %10s %12s %14s %14s %10s\n", "scenario", "seconds", "executions", "executions/s",
+              "steps/s", "ns/step");
+  for (const Row& r : rows) {
+    std::printf("%-36s %10.3f %12llu %14.0f %14.0f %10.1f\n", r.name.c_str(), r.seconds,
+                (unsigned long long)r.executions, r.executions / r.seconds, r.steps / r.seconds,
+                r.seconds * 1e9 / r.steps);
+  }
+  std::printf("%-36s %10s %12s %14s %14s %10.1f\n", "bare Boost.Context round trip", "", "", "", "", bare);
+  return 0;
+}
