@@ -110,6 +110,9 @@ Result run_executions(const std::function<void()>& root, Strategy& strategy, con
     }
     result += part;
     if (!result.ok() && !options.keep_going) break;
+    if (options.progress && result.executions % options.progress_every == 0) {
+      options.progress(result.executions);
+    }
   }
   result.elapsed_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

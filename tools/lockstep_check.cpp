@@ -303,7 +303,25 @@ int run(int argc, char** argv) {
   std::cout << "lockstep: checking " << info->name << " (" << cli.library << ") with "
             << describe(cli) << "\n";
   std::cout.flush();
+  // Progress on long runs: a line redrawn on stderr at most once a second, only on a
+  // terminal (so piped and CI output stays byte-for-byte reproducible).
+  bool drew_progress = false;
+  if (::isatty(STDERR_FILENO) && !cli.quiet) {
+    auto start = std::chrono::steady_clock::now();
+    auto last = start;
+    std::uint64_t total = cli.options.iterations;
+    cli.options.progress = [&, start, total](std::uint64_t done) mutable {
+      auto t = std::chrono::steady_clock::now();
+      if (t - last < std::chrono::seconds(1)) return;
+      last = t;
+      double secs = std::chrono::duration<double>(t - start).count();
+      std::fprintf(stderr, "\r  %llu / %llu executions, %.0f/s ", static_cast<unsigned long long>(done),
+                   static_cast<unsigned long long>(total), done / secs);
+      drew_progress = true;
+    };
+  }
   ls::Result r = ls::check(info->body, cli.options);
+  if (drew_progress) std::fprintf(stderr, "\r%60s\r", "");
 
   std::string argv0 = argv[0];
   for (std::size_t i = 0; i < r.counterexamples.size(); ++i) {

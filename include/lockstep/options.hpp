@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,10 @@ struct Options {
   std::optional<Schedule> replay;      // with StrategyKind::replay: the schedule to follow
   std::size_t stack_size = 256 * 1024; // bytes per process stack (one guard page below it)
   std::string scenario_name;           // recorded in schedules; set by the CLI
+  // Called every `progress_every` executions with the number done so far (the CLI draws a
+  // progress line on a terminal). Must be cheap and must not throw.
+  std::function<void(std::uint64_t executions)> progress;
+  std::uint64_t progress_every = 1024;
 
   // Throws ConfigError naming the bad field and the fix.
   void validate() const;
