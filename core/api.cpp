@@ -47,7 +47,7 @@ std::optional<Term> do_receive(Process& p, const Matcher* m, bool has_timeout,
     op.has_timeout = true;
     op.timed_out = timeout_ms == 0;  // `after 0`: a poll
     op.deadline = p.controller->clock() + timeout_ms;
-    op.deadline_seq = p.controller->next_deadline_seq();
+    op.deadline_seq = Controller::deadline_seq(p);
   }
   auto& r = sync(p, std::move(op));
   if (!r.has_value) return std::nullopt;

@@ -42,6 +42,8 @@ bool is_crash_reason(const Term& reason) {
   return !(reason == atom_normal()) && !is_shutdown(reason);
 }
 
+std::uint64_t ref_key(Ref r) { return (std::uint64_t{r.owner} << 32) | r.seq; }
+
 std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
   h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
   return h * 0xff51afd7ed558ccdULL;
@@ -175,6 +177,9 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   names_.clear();
   trace_.clear();
   ExecutionOutcome& out = outcome_;
+  observing_ = strategy.observes_events();
+  out.abandoned = false;
+  out.final_state = 0;
   out.counterexample.reset();
   out.warnings.clear();
   out.choices.clear();
@@ -182,7 +187,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   abort_.reset();
   clock_ = 0;
   step_ = 0;
-  deadline_seq_ = 0;
+  barriers_ = 0;
   tearing_down_ = false;
 
   try {
@@ -191,7 +196,21 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
     while (!abort_) {
       collect_enabled();
       if (enabled_.empty()) {
-        if (fire_next_deadline()) continue;
+        if (observing_) {
+          event_.id = EventId{0, barriers_};
+          event_.barrier = true;
+          event_.accesses.clear();
+          event_.killed.clear();
+          event_.spawned = 0;
+        }
+        if (fire_next_deadline()) {
+          if (observing_) {
+            ++barriers_;
+            event_.label = mix(event_.id.index, static_cast<std::uint64_t>(clock_));
+            strategy.observe(event_);
+          }
+          continue;
+        }
         break;
       }
       if (step_ >= config_.max_steps) {
@@ -205,17 +224,43 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
       }
       ++step_;
       std::size_t index = 0;
-      if (enabled_.size() > 1) {
+      if (enabled_.size() > 1 || observing_) {
         index = strategy.pick(Choice{step_, enabled_});
+        if (index == kAbandon) {
+          out.abandoned = true;
+          break;
+        }
         assert(index < enabled_.size());
-        out.choices.push_back(enabled_[index].pid.id);
+        if (enabled_.size() > 1) out.choices.push_back(enabled_[index].pid.id);
       }
       Process& p = *find(enabled_[index].pid);
       out.step_log.push_back({p.pid.id, p.op.kind});
-      strategy.observe(step_, p.pid, p.op);
+      if (observing_) {
+        event_.id = EventId{p.pid.id, p.events};
+        event_.barrier = false;
+        event_.spawned = 0;
+        event_.accesses.clear();
+        event_.killed.clear();
+        touch(ObjectKind::life, AccessMode::read, p.pid.id);
+      }
+      ++p.events;
+      OpKind kind = p.op.kind;
       execute(p);
+      if (observing_) {
+        std::uint64_t label = mix(mix(event_.id.pid, event_.id.index), static_cast<unsigned>(kind));
+        for (const Access& a : event_.accesses) {
+          label = mix(label, (std::uint64_t{static_cast<unsigned>(a.kind)} << 8) | static_cast<unsigned>(a.mode));
+          label = mix(mix(label, a.object), (std::uint64_t{a.peer.pid} << 32) | a.peer.index);
+        }
+        label = mix(label, p.result.has_value ? p.result.term.hash() : 0);
+        label = mix(mix(label, p.result.flag), static_cast<std::uint64_t>(p.result.number));
+        event_.label = label;
+        p.history = mix(p.history, label);
+        strategy.observe(event_);
+      }
     }
-    if (!abort_) {
+    if (!abort_ && !out.abandoned) {
+      if (observing_) out.final_state = final_state_fingerprint();
       Process& root_process = *procs_.front();
       if (root_process.alive) {
         Counterexample cx;
@@ -260,7 +305,7 @@ bool Controller::receive_ready(Process& p) {
   } else {
     // Messages before scan_from were already found not to match (matchers are pure).
     for (std::size_t i = op.scan_from; i < p.mailbox.size(); ++i) {
-      if ((*op.matcher)(p.mailbox[i])) {
+      if ((*op.matcher)(p.mailbox[i].term)) {
         op.match_index = i;
         return true;
       }
@@ -319,18 +364,53 @@ bool Controller::fire_next_deadline() {
     return "timer " + fired.ref.to_string() + " fires at " + std::to_string(clock_) +
            " ms: " + fired.msg.to_string();
   });
-  if (target != nullptr && target->alive) deliver(*target, std::move(fired.msg));
+  if (target != nullptr && target->alive) deliver(target->pid, std::move(fired.msg));
   return true;
 }
 
-void Controller::deliver(Process& to, Term msg) {
-  if (to.alive) to.mailbox.push_back(std::move(msg));
+void Controller::deliver(Pid to, Term msg) {
+  // Logged even when the target is dead: whether it was still alive is what races.
+  touch(ObjectKind::life, AccessMode::read, to.id);
+  touch(ObjectKind::mailbox, AccessMode::append, to.id);
+  Process* p = find(to);
+  if (p != nullptr && p->alive) p->mailbox.push_back(Message{std::move(msg), event_.id});
+}
+
+void Controller::touch_shared(const SharedAccess& a) {
+  if (a.object == 0) {
+    touch(ObjectKind::shared_any, AccessMode::write, 0);
+    return;
+  }
+  touch(ObjectKind::shared_any, AccessMode::member_read, 0);
+  if (a.whole_object) {
+    touch(ObjectKind::shared_object, a.write ? AccessMode::write : AccessMode::read, a.object);
+  } else {
+    touch(ObjectKind::shared_object, a.write ? AccessMode::member_write : AccessMode::member_read, a.object);
+    touch(ObjectKind::shared_key, a.write ? AccessMode::write : AccessMode::read, mix(a.object, a.key));
+  }
+}
+
+std::uint64_t Controller::final_state_fingerprint() const {
+  std::uint64_t h = mix(0, static_cast<std::uint64_t>(clock_));
+  for (const Process* p : procs_) {
+    h = mix(mix(h, p->pid.id), p->alive);
+    h = mix(mix(h, p->history), p->exit_reason.hash());
+    if (!p->alive) continue;
+    h = mix(h, static_cast<unsigned>(p->op.kind));
+    for (const Message& m : p->mailbox) h = mix(h, m.term.hash());
+    h = mix(h, p->trap_exit);
+    for (std::uint32_t l : p->links) h = mix(h, l);
+  }
+  for (const auto& [name, pid] : names_) h = mix(mix(h, name.hash()), pid);
+  for (const Timer& t : timers_) h = mix(mix(mix(h, t.deadline), t.target), t.msg.hash());
+  return h;
 }
 
 void Controller::do_receive(Process& p) {
   PendingOp& op = p.op;
   if (op.match_index < p.mailbox.size()) {
-    p.result.term = std::move(p.mailbox[op.match_index]);
+    touch(ObjectKind::mailbox, AccessMode::consume, p.pid.id, p.mailbox[op.match_index].from);
+    p.result.term = std::move(p.mailbox[op.match_index].term);
     if (op.match_index == 0) {
       p.mailbox.pop_front();
     } else {
@@ -340,6 +420,7 @@ void Controller::do_receive(Process& p) {
     note(p.pid, [&] { return "receive " + p.result.term.to_string(); });
   } else {
     p.result.has_value = false;
+    touch(ObjectKind::mailbox, AccessMode::timeout, p.pid.id);
     note(p.pid, [&] {
       if (op.matcher && op.matcher->description() == "<sleep>") {
         return std::string("wakes at ") + std::to_string(clock_) + " ms";
@@ -357,6 +438,9 @@ void Controller::execute(Process& p) {
     case OpKind::spawn: {
       Pid child{static_cast<std::uint32_t>(procs_.size() + 1), 0};
       note(p.pid, [&] { return std::string(op.flag ? "spawn_link " : "spawn ") + child.to_string(); });
+      touch(ObjectKind::pid_counter, AccessMode::write, 0);
+      if (op.flag) touch(ObjectKind::links, AccessMode::write, p.pid.id);
+      event_.spawned = child.id;
       p.result.pid = new_process(std::move(*op.spawn_body), false, op.flag ? &p : nullptr).pid;
       break;
     }
@@ -366,13 +450,14 @@ void Controller::execute(Process& p) {
         return "send " + op.term.to_string() + " -> " + op.target.to_string() +
                (to && to->alive ? "" : " (dead: dropped)");
       });
-      if (to) deliver(*to, std::move(op.term));
+      deliver(op.target, std::move(op.term));
       break;
     }
     case OpKind::send_named: {
       // op.name ! op.term, on node op.term2 (nil: the plain local-name form).
       bool plain = op.term2.is_atom("nil");
       bool local = plain || op.term2.is_atom("nonode@nohost");
+      touch(ObjectKind::name, AccessMode::read, op.name.hash());
       auto it = local ? names_.find(op.name) : names_.end();
       Process* to = it == names_.end() ? nullptr : find(it->second);
       note(p.pid, [&] {
@@ -381,7 +466,7 @@ void Controller::execute(Process& p) {
                (to ? " (" + to->pid.to_string() + ")" : std::string(" (unregistered)"));
       });
       if (to != nullptr) {
-        deliver(*to, std::move(op.term));
+        deliver(to->pid, std::move(op.term));
       } else if (plain) {
         // Erlang raises badarg for `Name ! Msg` with Name unregistered; {Name, Node} drops.
         p.result.error = "send to unregistered name " + op.name.to_string();
@@ -391,7 +476,12 @@ void Controller::execute(Process& p) {
     case OpKind::receive: do_receive(p); break;
     case OpKind::send_after: {
       Ref ref = make_ref(p);
-      Timer t{ref, clock_ + op.deadline, ++deadline_seq_, op.target.id, std::move(op.term)};
+      touch(ObjectKind::life, AccessMode::read, op.target.id);
+      touch(ObjectKind::timer, AccessMode::write, ref_key(ref));
+      // Ties between equal deadlines break by creator and creation order (not a global
+      // counter), so timers set by independent processes stay independent.
+      Timer t{ref, clock_ + op.deadline, (std::uint64_t{p.pid.id} << 32) | ref.seq, op.target.id,
+              std::move(op.term)};
       note(p.pid, [&] {
         return "send_after " + std::to_string(op.deadline) + " ms " + t.msg.to_string() + " -> " +
                op.target.to_string() + " = " + ref.to_string();
@@ -402,6 +492,7 @@ void Controller::execute(Process& p) {
       break;
     }
     case OpKind::cancel_timer: {
+      touch(ObjectKind::timer, AccessMode::write, ref_key(op.ref));
       auto it = std::find_if(timers_.begin(), timers_.end(),
                              [&](const Timer& t) { return t.ref == op.ref; });
       if (it != timers_.end()) {
@@ -424,6 +515,9 @@ void Controller::execute(Process& p) {
       note(p.pid, [&] { return "link " + op.target.to_string(); });
       Process* to = find(op.target);
       if (op.target == p.pid) break;
+      touch(ObjectKind::life, AccessMode::read, op.target.id);
+      touch(ObjectKind::links, AccessMode::write, p.pid.id);
+      touch(ObjectKind::links, AccessMode::write, op.target.id);
       if (to == nullptr || !to->alive) {
         exit_signal(op.target, p, atom_noproc());
         break;
@@ -436,6 +530,8 @@ void Controller::execute(Process& p) {
     }
     case OpKind::unlink: {
       note(p.pid, [&] { return "unlink " + op.target.to_string(); });
+      touch(ObjectKind::links, AccessMode::write, p.pid.id);
+      touch(ObjectKind::links, AccessMode::write, op.target.id);
       erase_value(p.links, op.target.id);
       if (Process* to = find(op.target)) erase_value(to->links, p.pid.id);
       break;
@@ -445,9 +541,11 @@ void Controller::execute(Process& p) {
       p.result.ref = ref;
       Process* to = find(op.target);
       note(p.pid, [&] { return "monitor " + op.target.to_string() + " = " + ref.to_string(); });
+      touch(ObjectKind::life, AccessMode::read, op.target.id);
       if (to == nullptr || !to->alive) {
-        deliver(p, tuple(atom("DOWN"), ref, atom("process"), op.target, atom_noproc()));
+        deliver(p.pid, tuple(atom("DOWN"), ref, atom("process"), op.target, atom_noproc()));
       } else {
+        touch(ObjectKind::monitors, AccessMode::write, to->pid.id);
         monitors_.emplace(ref, Monitor{p.pid.id, to->pid.id});
         to->monitored_by.push_back(ref);
       }
@@ -459,12 +557,15 @@ void Controller::execute(Process& p) {
       });
       auto it = monitors_.find(op.ref);
       if (it != monitors_.end() && it->second.watcher == p.pid.id) {
+        touch(ObjectKind::monitors, AccessMode::write, it->second.target);
         if (Process* target = find(it->second.target)) erase_value(target->monitored_by, op.ref);
         monitors_.erase(it);
       }
       if (op.flag) {
+        touch(ObjectKind::mailbox, AccessMode::clear, p.pid.id);
         Term ref_term = op.ref;
-        std::erase_if(p.mailbox, [&](const Term& m) {
+        std::erase_if(p.mailbox, [&](const Message& msg) {
+          const Term& m = msg.term;
           return m.is_tuple() && m.size() == 5 && m[0].is_atom("DOWN") && m[1] == ref_term;
         });
         p.op.scan_from = 0;
@@ -473,12 +574,14 @@ void Controller::execute(Process& p) {
     }
     case OpKind::exit_signal: {
       note(p.pid, [&] { return "exit " + op.target.to_string() + " " + op.term.to_string(); });
+      touch(ObjectKind::life, AccessMode::read, op.target.id);
+      touch(ObjectKind::trap, AccessMode::read, op.target.id);
       if (Process* to = find(op.target)) {
         Term reason = op.term;
         if (reason == atom_kill()) {
           kill(*to, atom_killed());
         } else if (to->trap_exit) {
-          deliver(*to, tuple(atom("EXIT"), p.pid, std::move(reason)));
+          deliver(to->pid, tuple(atom("EXIT"), p.pid, std::move(reason)));
         } else if (reason == atom_normal()) {
           if (to == &p) kill(*to, std::move(reason));  // exit(self(), :normal) ends the caller
         } else {
@@ -489,10 +592,12 @@ void Controller::execute(Process& p) {
     }
     case OpKind::trap_exit:
       note(p.pid, [&] { return std::string("trap_exit ") + (op.flag ? "true" : "false"); });
+      touch(ObjectKind::trap, AccessMode::write, p.pid.id);
       p.result.flag = p.trap_exit;
       p.trap_exit = op.flag;
       break;
     case OpKind::alive: {
+      touch(ObjectKind::life, AccessMode::read, op.target.id);
       Process* to = find(op.target);
       p.result.flag = to != nullptr && to->alive;
       note(p.pid, [&] {
@@ -501,6 +606,10 @@ void Controller::execute(Process& p) {
       break;
     }
     case OpKind::register_name: {
+      touch(ObjectKind::name, AccessMode::write, op.name.hash());
+      touch(ObjectKind::name_set, AccessMode::member_write, 0);
+      touch(ObjectKind::life, AccessMode::read, op.target.id);
+      touch(ObjectKind::own_name, AccessMode::write, op.target.id);
       Process* to = find(op.target);
       bool ok = to != nullptr && to->alive && !to->name && !names_.contains(op.name);
       if (ok) {
@@ -516,14 +625,18 @@ void Controller::execute(Process& p) {
     }
     case OpKind::unregister_name: {
       note(p.pid, [&] { return "unregister " + op.name.to_string(); });
+      touch(ObjectKind::name, AccessMode::write, op.name.hash());
+      touch(ObjectKind::name_set, AccessMode::member_write, 0);
       auto it = names_.find(op.name);
       if (it != names_.end()) {
+        touch(ObjectKind::own_name, AccessMode::write, it->second);
         if (Process* owner = find(it->second)) owner->name.reset();
         names_.erase(it);
       }
       break;
     }
     case OpKind::whereis: {
+      touch(ObjectKind::name, AccessMode::read, op.name.hash());
       auto it = names_.find(op.name);
       p.result.has_value = it != names_.end();
       if (p.result.has_value) p.result.pid = find(it->second)->pid;
@@ -534,12 +647,14 @@ void Controller::execute(Process& p) {
       break;
     }
     case OpKind::registered: {
+      touch(ObjectKind::name_set, AccessMode::read, 0);
       p.result.terms.clear();
       for (const auto& entry : names_) p.result.terms.push_back(entry.first);
       note(p.pid, [&] { return "registered -> " + list(p.result.terms).to_string(); });
       break;
     }
     case OpKind::nif:
+      touch_shared(op.access);
       note(p.pid, [&] { return "nif " + op.term.to_string(); });
       break;
     case OpKind::exit: {
@@ -554,9 +669,11 @@ void Controller::execute(Process& p) {
 }
 
 void Controller::exit_signal(Pid from, Process& to, const Term& reason) {
+  touch(ObjectKind::life, AccessMode::read, to.pid.id);
+  touch(ObjectKind::trap, AccessMode::read, to.pid.id);
   if (!to.alive) return;
   if (to.trap_exit) {
-    deliver(to, tuple(atom("EXIT"), from, reason));
+    deliver(to.pid, tuple(atom("EXIT"), from, reason));
   } else if (!(reason == atom_normal())) {
     kill(to, reason);
   }
@@ -565,6 +682,7 @@ void Controller::exit_signal(Pid from, Process& to, const Term& reason) {
 void Controller::kill(Process& p, Term reason) {
   if (!p.alive) return;
   note(p.pid, [&] { return "killed: " + reason.to_string(); });
+  if (observing_ && p.pid.id != event_.id.pid) event_.killed.push_back(p.pid.id);
   terminate(p, std::move(reason), false);
   unwind(p);
 }
@@ -573,15 +691,26 @@ void Controller::terminate(Process& p, Term reason, bool own_exit) {
   assert(p.alive);
   p.alive = false;
   p.exit_reason = reason;
+  touch(ObjectKind::life, AccessMode::write, p.pid.id);
+  touch(ObjectKind::own_name, AccessMode::write, p.pid.id);
+  touch(ObjectKind::monitors, AccessMode::write, p.pid.id);
+  touch(ObjectKind::links, AccessMode::write, p.pid.id);
   if (p.name) {
+    touch(ObjectKind::name, AccessMode::write, p.name->hash());
+    touch(ObjectKind::name_set, AccessMode::member_write, 0);
     names_.erase(*p.name);
     p.name.reset();
   }
   // Erlang cancels a timer whose destination process is gone.
-  std::erase_if(timers_, [&](const Timer& t) { return t.target == p.pid.id; });
+  std::erase_if(timers_, [&](const Timer& t) {
+    if (t.target != p.pid.id) return false;
+    touch(ObjectKind::timer, AccessMode::write, ref_key(t.ref));
+    return true;
+  });
   // Monitors this process held on others die with it.
   for (auto it = monitors_.begin(); it != monitors_.end();) {
     if (it->second.watcher == p.pid.id) {
+      touch(ObjectKind::monitors, AccessMode::write, it->second.target);
       if (Process* target = find(it->second.target)) erase_value(target->monitored_by, it->first);
       it = monitors_.erase(it);
     } else {
@@ -613,7 +742,7 @@ void Controller::terminate(Process& p, Term reason, bool own_exit) {
     Process* watcher = find(it->second.watcher);
     monitors_.erase(it);
     if (watcher != nullptr) {
-      deliver(*watcher, tuple(atom("DOWN"), ref, atom("process"), p.pid, reason));
+      deliver(watcher->pid, tuple(atom("DOWN"), ref, atom("process"), p.pid, reason));
     }
   }
   std::vector<std::uint32_t> links = std::move(p.links);
@@ -621,6 +750,7 @@ void Controller::terminate(Process& p, Term reason, bool own_exit) {
   for (std::uint32_t id : links) {
     Process* other = find(id);
     if (other == nullptr) continue;
+    touch(ObjectKind::links, AccessMode::write, other->pid.id);
     erase_value(other->links, p.pid.id);
     exit_signal(p.pid, *other, reason);
   }
@@ -666,7 +796,7 @@ std::string Controller::describe_blocked() const {
     if (!p->mailbox.empty()) {
       out += " [";
       for (std::size_t i = 0; i < p->mailbox.size() && i < 3; ++i) {
-        out += (i ? ", " : "") + p->mailbox[i].to_string();
+        out += (i ? ", " : "") + p->mailbox[i].term.to_string();
       }
       out += p->mailbox.size() > 3 ? ", ...]" : "]";
     }

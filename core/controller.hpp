@@ -44,6 +44,8 @@ struct ExecutionOutcome {
   std::vector<StepLogEntry> step_log;
   std::uint64_t steps = 0;
   std::uint64_t fingerprint = 0;  // hash of step_log, stored in schedules
+  bool abandoned = false;         // the strategy cut the execution short (not a real end)
+  std::uint64_t final_state = 0;  // fingerprint of the end state (only when events are observed)
 };
 
 // Thrown (as a non-std exception, so that ordinary catch blocks do not take it) to unwind a
@@ -75,7 +77,8 @@ class Controller {
                                     std::string location);
   Ref make_ref(Process& p);
   std::int64_t clock() const { return clock_; }
-  std::uint64_t next_deadline_seq() { return ++deadline_seq_; }
+  // Tie-break for equal deadlines: by process, then its own order (independent of others).
+  static std::uint64_t deadline_seq(const Process& p) { return (std::uint64_t{p.pid.id} << 32) | p.events; }
   std::size_t stacks_in_use() const { return stacks_.live(); }
 
  private:
@@ -87,7 +90,7 @@ class Controller {
   bool fire_next_deadline();
   void execute(Process& p);
   void do_receive(Process& p);
-  void deliver(Process& to, Term msg);
+  void deliver(Pid to, Term msg);
   void exit_signal(Pid from, Process& to, const Term& reason);
   void kill(Process& p, Term reason);
   void terminate(Process& p, Term reason, bool own_exit);
@@ -96,6 +99,14 @@ class Controller {
   std::string describe_blocked() const;
   Process* find(Pid p);
   Process* find(std::uint32_t id);
+
+  // Explorer support: log what the current event touches (no-op unless observing).
+  void touch(ObjectKind kind, AccessMode mode, std::uint64_t object, EventId peer = {}) {
+    if (observing_) event_.accesses.push_back(Access{kind, mode, object, peer});
+  }
+  void touch_shared(const SharedAccess& a);
+  EventId sending_event() const { return event_.id; }
+  std::uint64_t final_state_fingerprint() const;
 
   template <typename F>
   void note(Pid pid, F&& text) {
@@ -126,9 +137,11 @@ class Controller {
   ExecutionOutcome outcome_;
   std::optional<Counterexample> abort_;
   Process* running_ = nullptr;
+  bool observing_ = false;  // strategy.observes_events(): log accesses, pick every step
+  EventRecord event_;       // the event being executed (when observing)
   std::int64_t clock_ = 0;
   std::uint64_t step_ = 0;
-  std::uint64_t deadline_seq_ = 0;
+  std::uint32_t barriers_ = 0;
   bool tearing_down_ = false;
 };
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/event.hpp"
 #include "core/fiber.hpp"
 #include "core/pending_op.hpp"
 #include "lockstep/term.hpp"
@@ -17,6 +18,12 @@ namespace lockstep::core {
 
 class Controller;
 
+// A message in a mailbox, with the event that sent it (for the explorer's reads-from).
+struct Message {
+  Term term;
+  EventId from;
+};
+
 struct Process {
   Controller* controller = nullptr;
   Pid pid;
@@ -24,12 +31,14 @@ struct Process {
   Fiber fiber;
   PendingOp op;
   OpResult result;
-  std::deque<Term> mailbox;
+  std::deque<Message> mailbox;
   std::vector<std::uint32_t> links;  // pid ids, both directions kept in sync
   std::vector<Ref> monitored_by;     // active monitors whose target is this process
   std::optional<Term> name;          // local registry name
   Term exit_reason;
   std::uint32_t ref_seq = 0;         // refs this process made
+  std::uint32_t events = 0;          // events executed so far (the next EventId index)
+  std::uint64_t history = 0;         // hash of its events' labels: its local state
   bool alive = true;
   bool trap_exit = false;
   bool unwinding = false;  // resumed only so that its stack unwinds (killed, or teardown)
@@ -47,6 +56,8 @@ struct Process {
     name.reset();
     exit_reason = Term();
     ref_seq = 0;
+    events = 0;
+    history = 0;
     alive = true;
     trap_exit = false;
     unwinding = false;

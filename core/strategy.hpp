@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 
+#include "core/event.hpp"
 #include "core/pending_op.hpp"
 #include "lockstep/options.hpp"
 #include "lockstep/term.hpp"
@@ -33,17 +34,23 @@ struct Choice {
 struct ExecutionSummary {
   std::uint64_t steps = 0;
   bool counterexample = false;
+  bool abandoned = false;
 };
+
+// pick() may return this to abandon the execution (e.g. it is sleep-set blocked).
+inline constexpr std::size_t kAbandon = static_cast<std::size_t>(-1);
 
 class Strategy {
  public:
   virtual ~Strategy() = default;
   // Prepare the next execution; false when there is nothing left to explore.
   virtual bool begin_execution() = 0;
-  // Index into choice.enabled of the process to run.
+  // Index into choice.enabled of the process to run, or kAbandon.
   virtual std::size_t pick(const Choice& choice) = 0;
-  // Hook for explorers that watch every executed operation (no-op by default).
-  virtual void observe(std::uint64_t /*step*/, Pid /*pid*/, const PendingOp& /*op*/) {}
+  // Explorers that return true are asked to pick at every step (even with one process
+  // enabled) and see an EventRecord of every executed event through observe().
+  virtual bool observes_events() const { return false; }
+  virtual void observe(const EventRecord& /*event*/) {}
   virtual void end_execution(const ExecutionSummary& /*summary*/) {}
   // The seed of the current execution, for reports (0 when not seeded).
   virtual std::uint64_t execution_seed() const { return 0; }

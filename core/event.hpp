@@ -1,0 +1,65 @@
+// EventRecord: what one executed step did, as the explorer sees it: which process, its
+// how-manieth event, and the abstract objects it touched with how (read, write, append to
+// a mailbox, consume a given message, ...). The dependency relation (dpor/dependency.hpp,
+// docs/dependencies.md) is defined over these records. Recorded only when the strategy
+// asks for it (Strategy::observes_events), so sampling runs pay nothing.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace lockstep::core {
+
+// Identifies an event across executions: the index-th event (0-based) of process pid.
+// Timer firings are barrier events of the pseudo-process 0.
+struct EventId {
+  std::uint32_t pid = 0;
+  std::uint32_t index = 0;
+  friend bool operator==(EventId, EventId) = default;
+};
+
+enum class ObjectKind : std::uint8_t {
+  life,        // whether a process is alive (every event of P reads life(P))
+  trap,        // P's trap_exit flag
+  links,       // P's link set
+  monitors,    // the monitors on P
+  mailbox,     // P's mailbox
+  own_name,    // the name P is registered under
+  name,        // a registry name (by term hash)
+  name_set,    // the set of registered names (registered())
+  timer,       // one timer (by ref)
+  pid_counter, // pid numbering: spawns
+  shared_object,  // a nif_sync object as a whole
+  shared_key,     // a nif_sync (object, key)
+  shared_any,     // every nif_sync object (for accesses with unknown object)
+};
+
+enum class AccessMode : std::uint8_t {
+  read,
+  write,
+  member_read,   // reads one member of a collection (key of a table, name of the set)
+  member_write,  // writes one member: commutes with other member accesses
+  append,        // a message appended to a mailbox
+  consume,       // a receive took the message appended by `peer`
+  timeout,       // a receive found no matching message and timed out
+  clear,         // messages removed from a mailbox other than by receive (demonitor flush)
+};
+
+struct Access {
+  ObjectKind kind;
+  AccessMode mode;
+  std::uint64_t object;  // pid, name hash, ref, ...
+  EventId peer;          // consume: the event that sent the message
+};
+
+struct EventRecord {
+  EventId id;
+  bool barrier = false;                   // a timer firing: ordered with everything
+  bool unknown = false;                   // not executed yet: dependent with everything
+  std::uint64_t label = 0;                // hash of what the event did and returned
+  std::uint32_t spawned = 0;              // pid created by this event, or 0
+  std::vector<Access> accesses;
+  std::vector<std::uint32_t> killed;      // processes this event killed (other than itself)
+};
+
+}  // namespace lockstep::core
