@@ -88,7 +88,12 @@ Result run_executions(const std::function<void()>& root, Strategy& strategy, con
   Result result;
   while (strategy.begin_execution()) {
     const ExecutionOutcome& out = controller.run(root, strategy);
-    strategy.end_execution(ExecutionSummary{out.steps, bool(out.counterexample)});
+    strategy.end_execution(
+        ExecutionSummary{out.steps, bool(out.counterexample), out.abandoned, out.final_state});
+    if (out.abandoned) {
+      ++result.blocked;
+      continue;
+    }
     ++result.executions;
     result.steps += out.steps;
     result.max_depth = std::max(result.max_depth, out.steps);

@@ -439,6 +439,7 @@ void Controller::execute(Process& p) {
       Pid child{static_cast<std::uint32_t>(procs_.size() + 1), 0};
       note(p.pid, [&] { return std::string(op.flag ? "spawn_link " : "spawn ") + child.to_string(); });
       touch(ObjectKind::pid_counter, AccessMode::write, 0);
+      touch(ObjectKind::life, AccessMode::write, child.id);  // sends may target it already
       if (op.flag) touch(ObjectKind::links, AccessMode::write, p.pid.id);
       event_.spawned = child.id;
       p.result.pid = new_process(std::move(*op.spawn_body), false, op.flag ? &p : nullptr).pid;

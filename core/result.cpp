@@ -43,7 +43,9 @@ const Counterexample& Result::counterexample() const {
 
 Result& Result::operator+=(const Result& other) {
   executions += other.executions;
+  blocked += other.blocked;
   steps += other.steps;
+  if (incomplete.empty()) incomplete = other.incomplete;
   max_depth = std::max(max_depth, other.max_depth);
   elapsed_seconds = std::max(elapsed_seconds, other.elapsed_seconds);
   for (const Counterexample& c : other.counterexamples) {
@@ -78,6 +80,22 @@ std::string_view to_string(StrategyKind k) {
 std::optional<StrategyKind> parse_strategy(std::string_view name) {
   for (const auto& [kind, n] : kStrategyNames) {
     if (n == name) return kind;
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(DporMode m) {
+  switch (m) {
+    case DporMode::none: return "none";
+    case DporMode::source: return "source";
+    case DporMode::optimal: return "optimal";
+  }
+  return "?";
+}
+
+std::optional<DporMode> parse_dpor(std::string_view name) {
+  for (DporMode m : {DporMode::none, DporMode::source, DporMode::optimal}) {
+    if (to_string(m) == name) return m;
   }
   return std::nullopt;
 }

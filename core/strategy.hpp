@@ -35,6 +35,7 @@ struct ExecutionSummary {
   std::uint64_t steps = 0;
   bool counterexample = false;
   bool abandoned = false;
+  std::uint64_t final_state = 0;  // fingerprint of the end state (when events are observed)
 };
 
 // pick() may return this to abandon the execution (e.g. it is sleep-set blocked).

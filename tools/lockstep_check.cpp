@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "lockstep/explore.hpp"
 #include "lockstep/lockstep.hpp"
 
 namespace ls = lockstep;
@@ -23,6 +24,7 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitCounterexample = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitIncomplete = 3;
 
 const char* kUsage = R"(usage: lockstep-check SCENARIO.so [options]
 
@@ -31,6 +33,11 @@ that replays it exactly.
 
   --list                   list the scenarios in SCENARIO.so and exit
   --scenario NAME          which scenario to check (needed when the .so holds several)
+  --exhaustive             explore every behaviour, one execution per Mazurkiewicz trace
+                           (optimal DPOR); exit 3 if a bound stops it early
+  --dpor MODE              exhaustive with none | source | optimal (default optimal)
+  --max-executions N       exhaustive: stop after N executions (incomplete)
+  --max-depth N            exhaustive: cut executions at N steps (incomplete)
   --strategy S             random | pct | fair-pct | pos | idpct | first   (default random)
   --iterations N           executions to sample (default 1000)
   --seed S                 base seed; each iteration derives its own (default 0)
@@ -60,6 +67,7 @@ struct CliOptions {
   bool list = false;
   bool stats = false;
   bool quiet = false;
+  bool exhaustive = false;
   std::string replay_file;
   std::string schedule_out;
   std::string trace_out;
@@ -161,9 +169,18 @@ CliOptions parse_args(int argc, char** argv) {
       cli.stats = true;
     } else if (arg == "--quiet" || arg == "-q") {
       cli.quiet = true;
-    } else if (arg == "--exhaustive" || arg == "--dpor" || arg.rfind("--dpor", 0) == 0) {
-      throw UsageFailure(arg + ": exhaustive exploration (DPOR) is not part of this build yet; "
-                         "use a sampling strategy such as --strategy pct --iterations 10000");
+    } else if (arg == "--exhaustive") {
+      cli.exhaustive = true;
+    } else if (arg == "--dpor") {
+      std::string m = need();
+      auto mode = ls::parse_dpor(m);
+      if (!mode) throw UsageFailure("unknown --dpor mode '" + m + "'; choose none, source or optimal");
+      o.dpor = *mode;
+      cli.exhaustive = true;
+    } else if (arg == "--max-executions") {
+      o.max_executions = parse_number<std::uint64_t>(arg, need());
+    } else if (arg == "--max-depth") {
+      o.max_depth = parse_number<std::uint64_t>(arg, need());
     } else if (arg.rfind("-", 0) == 0) {
       throw UsageFailure("unknown option '" + arg + "' (see lockstep-check --help)");
     } else if (cli.library.empty()) {
@@ -221,6 +238,7 @@ std::string shell_quote(const std::string& s) {
 std::string describe(const CliOptions& cli) {
   const auto& o = cli.options;
   if (o.strategy == ls::StrategyKind::replay) return "replaying " + cli.replay_file;
+  if (cli.exhaustive) return "exhaustive exploration (" + std::string(ls::to_string(o.dpor)) + " DPOR)";
   std::string s = std::string(ls::to_string(o.strategy)) + " strategy, " +
                   std::to_string(o.iterations) + " iteration" + (o.iterations == 1 ? "" : "s") +
                   ", seed " + std::to_string(o.seed);
@@ -309,18 +327,24 @@ int run(int argc, char** argv) {
   if (::isatty(STDERR_FILENO) && !cli.quiet) {
     auto start = std::chrono::steady_clock::now();
     auto last = start;
-    std::uint64_t total = cli.options.iterations;
+    std::uint64_t total = cli.exhaustive ? 0 : cli.options.iterations;
     cli.options.progress = [&, start, total](std::uint64_t done) mutable {
       auto t = std::chrono::steady_clock::now();
       if (t - last < std::chrono::seconds(1)) return;
       last = t;
       double secs = std::chrono::duration<double>(t - start).count();
-      std::fprintf(stderr, "\r  %llu / %llu executions, %.0f/s ", static_cast<unsigned long long>(done),
-                   static_cast<unsigned long long>(total), done / secs);
+      if (total != 0) {
+        std::fprintf(stderr, "\r  %llu / %llu executions, %.0f/s ", static_cast<unsigned long long>(done),
+                     static_cast<unsigned long long>(total), done / secs);
+      } else {
+        std::fprintf(stderr, "\r  %llu executions, %.0f/s ", static_cast<unsigned long long>(done), done / secs);
+      }
       drew_progress = true;
     };
   }
-  ls::Result r = ls::check(info->body, cli.options);
+  if (cli.exhaustive && cli.options.strategy == ls::StrategyKind::replay) cli.exhaustive = false;
+  if (cli.exhaustive) cli.options.progress_every = 256;
+  ls::Result r = cli.exhaustive ? ls::explore(info->body, cli.options) : ls::check(info->body, cli.options);
   if (drew_progress) std::fprintf(stderr, "\r%60s\r", "");
 
   std::string argv0 = argv[0];
@@ -340,14 +364,26 @@ int run(int argc, char** argv) {
     std::cout << r.counterexamples.size() << " counterexample" << (r.counterexamples.size() == 1 ? "" : "s");
   }
   std::cout << " in " << r.executions << " execution" << (r.executions == 1 ? "" : "s") << " ("
-            << r.steps << " steps)\n";
+            << r.steps << " steps";
+  if (cli.exhaustive) std::cout << ", " << r.blocked << " blocked by sleep sets";
+  std::cout << ")\n";
+  if (!r.incomplete.empty()) std::cout << "incomplete: " << r.incomplete << "\n";
+  if (cli.exhaustive) {
+    double secs = r.elapsed_seconds > 0 ? r.elapsed_seconds : 1e-9;
+    std::printf("statistics: %llu executions, %llu blocked, %llu events, max depth %llu, "
+                "%.3f s, %.0f executions/s, peak tree %llu nodes\n",
+                static_cast<unsigned long long>(r.executions), static_cast<unsigned long long>(r.blocked),
+                static_cast<unsigned long long>(r.steps), static_cast<unsigned long long>(r.max_depth),
+                r.elapsed_seconds, r.executions / secs, static_cast<unsigned long long>(r.peak_nodes));
+  }
   if (cli.stats) {
     double secs = r.elapsed_seconds > 0 ? r.elapsed_seconds : 1e-9;
     std::printf("stats: %.3f s, %.0f executions/s, %.0f steps/s, longest execution %llu steps\n",
                 r.elapsed_seconds, r.executions / secs, r.steps / secs,
                 static_cast<unsigned long long>(r.max_depth));
   }
-  return r.ok() ? kExitOk : kExitCounterexample;
+  if (!r.ok()) return kExitCounterexample;
+  return r.incomplete.empty() ? kExitOk : kExitIncomplete;
 }
 
 }  // namespace

@@ -17,6 +17,8 @@ enum class DporMode { none, source, optimal };
 
 std::string_view to_string(StrategyKind k);
 std::optional<StrategyKind> parse_strategy(std::string_view name);  // "fair-pct", ...
+std::string_view to_string(DporMode m);
+std::optional<DporMode> parse_dpor(std::string_view name);
 
 struct Options {
   StrategyKind strategy = StrategyKind::random;
@@ -33,6 +35,11 @@ struct Options {
   std::optional<Schedule> replay;      // with StrategyKind::replay: the schedule to follow
   std::size_t stack_size = 256 * 1024; // bytes per process stack (one guard page below it)
   std::string scenario_name;           // recorded in schedules; set by the CLI
+
+  // Exhaustive exploration (lockstep::explore, `lockstep-check --exhaustive`).
+  DporMode dpor = DporMode::optimal;   // none: every schedule; source; optimal: one per trace
+  std::uint64_t max_executions = 0;    // 0: unbounded; hitting it makes the result incomplete
+  std::uint64_t max_depth = 0;         // 0: unbounded; executions longer are cut (incomplete)
   // Called every `progress_every` executions with the number done so far (the CLI draws a
   // progress line on a terminal). Must be cheap and must not throw.
   std::function<void(std::uint64_t executions)> progress;

@@ -39,14 +39,18 @@ struct Warning {
 };
 
 struct Result {
-  std::uint64_t executions = 0;
+  std::uint64_t executions = 0;  // complete executions
+  std::uint64_t blocked = 0;     // exhaustive: executions cut short by sleep sets (redundant)
   std::uint64_t steps = 0;
   std::uint64_t max_depth = 0;
   double elapsed_seconds = 0;
+  std::string incomplete;        // non-empty: a bound stopped exploration (never a pass)
+  std::uint64_t peak_nodes = 0;  // exhaustive: largest exploration tree (stack + wakeup nodes)
   std::vector<Counterexample> counterexamples;
   std::vector<Warning> warnings;  // distinct by message, first occurrence kept
 
   bool ok() const { return counterexamples.empty(); }
+  bool complete() const { return incomplete.empty(); }
   const Counterexample& counterexample() const;  // the first; UsageError if ok()
   Result& operator+=(const Result& other);
 };

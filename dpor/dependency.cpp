@@ -1,0 +1,62 @@
+#include "dpor/dependency.hpp"
+
+namespace lockstep::dpor {
+
+using core::Access;
+using core::AccessMode;
+using core::EventRecord;
+using core::ObjectKind;
+
+namespace {
+
+bool is_write(AccessMode m) { return m == AccessMode::write; }
+
+// Modes on ordinary objects: read, write, member_read, member_write.
+bool state_conflict(AccessMode a, AccessMode b) {
+  if (is_write(a) || is_write(b)) return true;
+  bool a_read = a == AccessMode::read, b_read = b == AccessMode::read;
+  // A whole-object read conflicts with a member write; members commute with members.
+  return (a_read && b == AccessMode::member_write) || (b_read && a == AccessMode::member_write);
+}
+
+}  // namespace
+
+bool conflicts(const Access& a, core::EventId a_id, const Access& b) {
+  if (a.kind != b.kind || a.object != b.object) return false;
+  if (a.kind != ObjectKind::mailbox) return state_conflict(a.mode, b.mode);
+  switch (a.mode) {
+    case AccessMode::append:
+      // Two sends to one mailbox: their order is the order of the messages in it.
+      // A send and the receive that took its message: reads-from.
+      // A send and a later flush (demonitor with flush) of the mailbox.
+      return b.mode == AccessMode::append || b.mode == AccessMode::clear ||
+             (b.mode == AccessMode::consume && b.peer == a_id);
+    case AccessMode::timeout:
+      // A receive that timed out would have taken a matching message sent before it.
+      return b.mode == AccessMode::append;
+    case AccessMode::clear: return b.mode == AccessMode::append;
+    default:
+      // A receive that took a message commutes with later sends: they queue behind it.
+      return false;
+  }
+}
+
+bool dependent(const EventRecord& first, const EventRecord& second) {
+  if (first.barrier || second.barrier || first.unknown || second.unknown) return true;
+  if (first.id.pid == second.id.pid) return true;
+  for (const Access& a : first.accesses) {
+    for (const Access& b : second.accesses) {
+      if (conflicts(a, first.id, b)) return true;
+    }
+  }
+  return false;
+}
+
+bool reads_from(const EventRecord& first, const EventRecord& second) {
+  for (const Access& b : second.accesses) {
+    if (b.kind == ObjectKind::mailbox && b.mode == AccessMode::consume && b.peer == first.id) return true;
+  }
+  return false;
+}
+
+}  // namespace lockstep::dpor

@@ -1,0 +1,364 @@
+#include "dpor/explorer.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "dpor/dependency.hpp"
+
+namespace lockstep::dpor {
+
+using core::EventRecord;
+
+namespace {
+constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+// A set of event indices of one execution.
+class Bits {
+ public:
+  explicit Bits(std::size_t n = 0) : words_((n + 63) / 64, 0) {}
+  void set(std::size_t i) { words_[i / 64] |= std::uint64_t{1} << (i % 64); }
+  bool test(std::size_t i) const { return (words_[i / 64] >> (i % 64)) & 1; }
+  void merge(const Bits& o) {
+    for (std::size_t w = 0; w < o.words_.size() && w < words_.size(); ++w) words_[w] |= o.words_[w];
+  }
+  void set_below(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) set(i);
+  }
+
+ private:
+  std::vector<std::uint64_t> words_;
+};
+}  // namespace
+
+// The wakeup tree: an ordered tree of processes (with the event each performed or will
+// perform). Node k of the stack points at the tree node for its prefix; its children are
+// the sequences still to explore from there, leftmost first.
+struct Explorer::WakeupNode {
+  std::uint32_t pid = 0;
+  EventRecord event;
+  std::vector<std::unique_ptr<WakeupNode>> children;
+};
+
+Explorer::Explorer(DporMode mode, std::uint64_t max_executions, std::uint64_t max_depth)
+    : mode_(mode), max_executions_(max_executions), max_depth_(max_depth) {}
+
+Explorer::~Explorer() = default;
+
+bool Explorer::begin_execution() {
+  if (started_) {
+    if (!next_branch()) return false;
+  } else {
+    started_ = true;
+    root_ = std::make_unique<WakeupNode>();
+  }
+  if (max_executions_ != 0 && stats_.executions + stats_.blocked >= max_executions_) {
+    stats_.incomplete = "stopped after " + std::to_string(max_executions_) +
+                        " executions (--max-executions); raise it to explore further";
+    return false;
+  }
+  events_.clear();
+  event_node_.clear();
+  pending_sleep_.clear();
+  next_node_ = 0;
+  cut_ = false;
+  return true;
+}
+
+bool Explorer::sleeping(const Node& n, std::uint32_t pid) const {
+  auto has = [pid](const std::vector<Sleeper>& s) {
+    return std::any_of(s.begin(), s.end(), [pid](const Sleeper& x) { return x.first == pid; });
+  };
+  return has(n.sleep) || has(n.explored);
+}
+
+Explorer::WakeupNode* Explorer::child(WakeupNode* at, std::uint32_t pid) const {
+  for (auto& c : at->children) {
+    if (c->pid == pid) return c.get();
+  }
+  return nullptr;
+}
+
+std::size_t Explorer::pick(const core::Choice& choice) {
+  std::size_t k = next_node_++;
+  auto index_of = [&](std::uint32_t pid) -> std::size_t {
+    for (std::size_t i = 0; i < choice.enabled.size(); ++i) {
+      if (choice.enabled[i].pid.id == pid) return i;
+    }
+    throw std::logic_error("nondeterministic scenario: re-running the same prefix, " +
+                           Pid{pid, 0}.to_string() + " cannot run at step " +
+                           std::to_string(choice.step) + " as it could before");
+  };
+  if (k < stack_.size()) return index_of(stack_[k].chosen);  // replaying the prefix
+
+  if (max_depth_ != 0 && k >= max_depth_) {
+    cut_ = true;
+    stats_.incomplete = "executions were cut at depth " + std::to_string(max_depth_) +
+                        " (--max-depth); raise it, or shrink the scenario, to explore fully";
+    return core::kAbandon;
+  }
+  Node n;
+  for (const auto& c : choice.enabled) n.enabled.push_back(c.pid.id);
+  n.sleep = pending_sleep_;
+  auto first_awake = [&]() -> std::uint32_t {
+    for (std::uint32_t pid : n.enabled) {
+      if (!sleeping(n, pid)) return pid;
+    }
+    return 0;
+  };
+  switch (mode_) {
+    case DporMode::none:
+      n.chosen = n.enabled.front();
+      n.backtrack = n.enabled;
+      break;
+    case DporMode::source:
+      n.chosen = first_awake();
+      if (n.chosen == 0) return core::kAbandon;  // sleep-set blocked
+      n.backtrack = {n.chosen};
+      break;
+    case DporMode::optimal: {
+      n.wakeup = k == 0 ? root_.get() : child(stack_[k - 1].wakeup, stack_[k - 1].chosen);
+      if (!n.wakeup->children.empty()) {
+        n.chosen = n.wakeup->children.front()->pid;
+      } else {
+        n.chosen = first_awake();
+        if (n.chosen == 0) return core::kAbandon;  // sleep-set blocked
+        auto leaf = std::make_unique<WakeupNode>();
+        leaf->pid = n.chosen;
+        leaf->event.unknown = true;
+        n.wakeup->children.push_back(std::move(leaf));
+        ++wakeup_nodes_;
+      }
+      break;
+    }
+  }
+  std::uint32_t chosen = n.chosen;
+  stack_.push_back(std::move(n));
+  stats_.peak_nodes = std::max<std::uint64_t>(stats_.peak_nodes, stack_.size() + wakeup_nodes_);
+  return index_of(chosen);
+}
+
+void Explorer::observe(const EventRecord& event) {
+  events_.push_back(event);
+  if (event.barrier) {
+    event_node_.push_back(kNone);
+    pending_sleep_.clear();  // a timer firing is ordered with everything
+    return;
+  }
+  std::size_t k = next_node_ - 1;
+  event_node_.push_back(k);
+  Node& n = stack_[k];
+  n.event = event;
+  if (mode_ == DporMode::optimal) {
+    if (WakeupNode* c = child(n.wakeup, n.chosen)) c->event = event;
+  }
+  // A sleeping process stays asleep past events independent of what it would do.
+  pending_sleep_.clear();
+  for (const auto* set : {&n.sleep, &n.explored}) {
+    for (const Sleeper& s : *set) {
+      if (s.first != event.id.pid && !dependent(event, s.second)) pending_sleep_.push_back(s);
+    }
+  }
+}
+
+void Explorer::end_execution(const core::ExecutionSummary& summary) {
+  if (summary.abandoned) {
+    if (!cut_) ++stats_.blocked;
+  } else {
+    ++stats_.executions;
+  }
+  stats_.events += events_.size();
+  stats_.max_depth = std::max<std::uint64_t>(stats_.max_depth, next_node_);
+  if (mode_ != DporMode::none) analyse_races();
+  if (on_execution) on_execution(events_, summary);
+}
+
+void Explorer::analyse_races() {
+  std::size_t n = events_.size();
+  std::vector<Bits> hb(n, Bits(n));
+  std::vector<std::size_t> last_of_pid;
+  std::vector<std::size_t> spawned_by;
+  auto at = [](std::vector<std::size_t>& v, std::uint32_t pid) -> std::size_t& {
+    if (v.size() <= pid) v.resize(pid + 1, kNone);
+    return v[pid];
+  };
+  std::size_t last_barrier = kNone;
+  std::vector<std::size_t> direct, deps;
+  for (std::size_t i = 0; i < n; ++i) {
+    const EventRecord& e = events_[i];
+    if (e.barrier) {
+      hb[i].set_below(i);
+      last_barrier = i;
+      continue;
+    }
+    direct.clear();
+    deps.clear();
+    std::size_t prev = at(last_of_pid, e.id.pid);
+    if (prev == kNone) prev = at(spawned_by, e.id.pid);
+    if (prev != kNone) direct.push_back(prev);
+    if (last_barrier != kNone) direct.push_back(last_barrier);
+    std::size_t from = last_barrier == kNone ? 0 : last_barrier + 1;
+    for (std::size_t j = from; j < i; ++j) {
+      if (events_[j].id.pid != e.id.pid && dependent(events_[j], e)) deps.push_back(j);
+    }
+    for (std::size_t d : direct) {
+      hb[i].merge(hb[d]);
+      hb[i].set(d);
+    }
+    for (std::size_t d : deps) {
+      hb[i].merge(hb[d]);
+      hb[i].set(d);
+    }
+    // j races with i when j -> i is not implied by another predecessor of i.
+    for (std::size_t j : deps) {
+      // Not races: a receive and the send it took; a spawn and its child's first event.
+      if (reads_from(events_[j], e)) continue;
+      if (std::find(direct.begin(), direct.end(), j) != direct.end()) continue;
+      bool implied = false;
+      for (const auto* preds : {&direct, &deps}) {
+        for (std::size_t d : *preds) {
+          if (d != j && hb[d].test(j)) implied = true;
+        }
+      }
+      if (implied) continue;
+      Sequence v;
+      for (std::size_t k = j + 1; k < i; ++k) {
+        if (!hb[k].test(j)) v.push_back(&events_[k]);
+      }
+      v.push_back(&e);
+      reverse_race(event_node_[j], std::move(v));
+    }
+    at(last_of_pid, e.id.pid) = i;
+    if (e.spawned != 0) at(spawned_by, e.spawned) = i;
+    // A kill disables the victim's pending operation: explore it before the kill too.
+    std::size_t node = event_node_[i];
+    for (std::uint32_t victim : e.killed) {
+      const auto& enabled = stack_[node].enabled;
+      if (!std::binary_search(enabled.begin(), enabled.end(), victim)) continue;
+      EventRecord pending;
+      pending.id = core::EventId{victim, 0};
+      pending.unknown = true;
+      reverse_race(node, Sequence{&pending});
+    }
+  }
+}
+
+std::vector<std::uint32_t> Explorer::initials(const Sequence& v) {
+  std::vector<std::uint32_t> out;
+  std::vector<std::uint32_t> seen;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    std::uint32_t pid = v[i]->id.pid;
+    if (std::find(seen.begin(), seen.end(), pid) != seen.end()) continue;
+    seen.push_back(pid);
+    bool first = true;
+    for (std::size_t k = 0; k < i && first; ++k) {
+      if (dependent(*v[k], *v[i])) first = false;
+    }
+    if (first) out.push_back(pid);
+  }
+  return out;
+}
+
+bool Explorer::weak_initial(std::uint32_t pid, const EventRecord& event, const Sequence& v) const {
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i]->id.pid != pid) continue;
+    for (std::size_t k = 0; k < i; ++k) {
+      if (dependent(*v[k], *v[i])) return false;
+    }
+    return true;
+  }
+  if (event.unknown) return false;
+  return std::none_of(v.begin(), v.end(), [&](const EventRecord* e) { return dependent(event, *e); });
+}
+
+void Explorer::reverse_race(std::size_t node, Sequence v) {
+  Node& n = stack_[node];
+  if (mode_ == DporMode::source) {
+    auto init = initials(v);
+    bool covered = std::any_of(init.begin(), init.end(), [&](std::uint32_t p) {
+      return std::find(n.backtrack.begin(), n.backtrack.end(), p) != n.backtrack.end();
+    });
+    if (!covered && !init.empty()) n.backtrack.push_back(init.front());
+    return;
+  }
+  // optimal: skip if a sleeping process already covers v, else insert v into wut(node).
+  for (const auto* set : {&n.sleep, &n.explored}) {
+    for (const Sleeper& s : *set) {
+      if (weak_initial(s.first, s.second, v)) return;
+    }
+  }
+  insert(n.wakeup, std::move(v));
+}
+
+void Explorer::insert(WakeupNode* at, Sequence v) {
+  WakeupNode* node = at;
+  while (!v.empty()) {
+    if (node != at && node->children.empty()) return;  // a leaf already covers v
+    WakeupNode* next = nullptr;
+    for (auto& c : node->children) {
+      if (weak_initial(c->pid, c->event, v)) {
+        next = c.get();
+        break;
+      }
+    }
+    if (next == nullptr) {
+      for (const EventRecord* e : v) {
+        auto leaf = std::make_unique<WakeupNode>();
+        leaf->pid = e->id.pid;
+        leaf->event = *e;
+        WakeupNode* raw = leaf.get();
+        node->children.push_back(std::move(leaf));
+        ++wakeup_nodes_;
+        node = raw;
+      }
+      return;
+    }
+    // v minus the first event of next's process (if v has none, next commutes with v).
+    auto it = std::find_if(v.begin(), v.end(), [&](const EventRecord* e) { return e->id.pid == next->pid; });
+    if (it != v.end()) v.erase(it);
+    node = next;
+  }
+}
+
+bool Explorer::next_branch() {
+  while (!stack_.empty()) {
+    std::size_t k = stack_.size() - 1;
+    Node& n = stack_[k];
+    n.explored.emplace_back(n.chosen, n.event);
+    std::uint32_t next = 0;
+    switch (mode_) {
+      case DporMode::none:
+      case DporMode::source:
+        for (std::uint32_t p : n.backtrack) {
+          if (!sleeping(n, p)) {
+            next = p;
+            break;
+          }
+        }
+        break;
+      case DporMode::optimal: {
+        auto& kids = n.wakeup->children;
+        auto done = std::find_if(kids.begin(), kids.end(), [&](const auto& c) { return c->pid == n.chosen; });
+        if (done != kids.end()) {
+          std::vector<WakeupNode*> stack{done->get()};
+          while (!stack.empty()) {  // count what the finished subtree held
+            WakeupNode* w = stack.back();
+            stack.pop_back();
+            --wakeup_nodes_;
+            for (auto& c : w->children) stack.push_back(c.get());
+          }
+          kids.erase(done);
+        }
+        if (!kids.empty()) next = kids.front()->pid;
+        break;
+      }
+    }
+    if (next != 0) {
+      n.chosen = next;
+      return true;
+    }
+    stack_.pop_back();
+  }
+  return false;
+}
+
+}  // namespace lockstep::dpor
