@@ -101,7 +101,7 @@ Process& Controller::new_process(std::function<void()> body, bool root, Process*
     p.links.push_back(link_to->pid.id);
   }
   p.fiber.start(stacks_, &Controller::fiber_entry, &p);
-  if (!abort_) resume(p);  // run its local code up to its first sync point (the seed's `hello`)
+  if (!halted()) resume(p);  // run its local code up to its first sync point (the seed's `hello`)
   return p;
 }
 
@@ -155,6 +155,12 @@ void Controller::sync(Process& p) {
   }
 }
 
+void Controller::set_abort(Counterexample cx) {
+  abort_ = std::move(cx);
+  abort_choices_ = outcome_.choices.size();
+  abort_steps_ = outcome_.step_log.size();
+}
+
 void Controller::abort_execution(CounterexampleKind kind, std::string message,
                                  std::string location) {
   if (!abort_ && !tearing_down_) {
@@ -163,7 +169,7 @@ void Controller::abort_execution(CounterexampleKind kind, std::string message,
     cx.kind = kind;
     cx.message = std::move(message);
     cx.location = std::move(location);
-    abort_ = std::move(cx);
+    set_abort(std::move(cx));
   }
   throw ProcessUnwind{};
 }
@@ -174,6 +180,8 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   procs_.clear();
   timers_.clear();
   monitors_.clear();
+  monitors_ever_.clear();
+  timer_targets_.clear();
   names_.clear();
   trace_.clear();
   ExecutionOutcome& out = outcome_;
@@ -193,13 +201,15 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   try {
     Process& r = new_process(root, true);
     note(r.pid, [] { return std::string("start (root)"); });
-    while (!abort_) {
+    while (!halted()) {
       collect_enabled();
       if (enabled_.empty()) {
         if (observing_) {
           event_.id = EventId{0, barriers_};
           event_.barrier = true;
           event_.accesses.clear();
+          event_.conditions.clear();
+          event_.plain_alternative = 0;
           event_.killed.clear();
           event_.spawned = 0;
         }
@@ -219,7 +229,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
         cx.message = "step bound exceeded: " + std::to_string(config_.max_steps) +
                      " steps without the scenario ending (a livelock?); raise --max-steps if "
                      "it legitimately needs more";
-        abort_ = std::move(cx);
+        if (!abort_) set_abort(std::move(cx));
         break;
       }
       ++step_;
@@ -240,6 +250,8 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
         event_.barrier = false;
         event_.spawned = 0;
         event_.accesses.clear();
+        event_.conditions.clear();
+        event_.plain_alternative = 0;
         event_.killed.clear();
         touch(ObjectKind::life, AccessMode::read, p.pid.id);
       }
@@ -248,10 +260,13 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
       execute(p);
       if (observing_) {
         std::uint64_t label = mix(mix(event_.id.pid, event_.id.index), static_cast<unsigned>(kind));
+        // Accesses are a set: the order a cascade logged them in is not part of the event.
+        std::uint64_t footprint = 0;
         for (const Access& a : event_.accesses) {
-          label = mix(label, (std::uint64_t{static_cast<unsigned>(a.kind)} << 8) | static_cast<unsigned>(a.mode));
-          label = mix(mix(label, a.object), (std::uint64_t{a.peer.pid} << 32) | a.peer.index);
+          std::uint64_t h = mix((std::uint64_t{static_cast<unsigned>(a.kind)} << 8) | static_cast<unsigned>(a.mode), a.object);
+          footprint += mix(h, (std::uint64_t{a.peer.pid} << 32) | a.peer.index);
         }
+        label = mix(label, footprint);
         label = mix(label, p.result.has_value ? p.result.term.hash() : 0);
         label = mix(mix(label, p.result.flag), static_cast<std::uint64_t>(p.result.number));
         event_.label = label;
@@ -259,8 +274,8 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
         strategy.observe(event_);
       }
     }
+    if (observing_ && !out.abandoned) out.final_state = final_state_fingerprint();
     if (!abort_ && !out.abandoned) {
-      if (observing_) out.final_state = final_state_fingerprint();
       Process& root_process = *procs_.front();
       if (root_process.alive) {
         Counterexample cx;
@@ -285,6 +300,11 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   tl_controller = prev_controller;
 
   out.steps = step_;
+  if (abort_ && observing_) {
+    // The explorer ran on to a maximal state; the counterexample is the prefix up to the failure.
+    out.choices.resize(std::min(out.choices.size(), abort_choices_));
+    out.step_log.resize(std::min(out.step_log.size(), abort_steps_));
+  }
   std::uint64_t h = 0;
   for (const auto& e : out.step_log) h = mix(h, (std::uint64_t{e.pid} << 8) | static_cast<unsigned>(e.kind));
   out.fingerprint = h;
@@ -399,17 +419,23 @@ std::uint64_t Controller::final_state_fingerprint() const {
     h = mix(h, static_cast<unsigned>(p->op.kind));
     for (const Message& m : p->mailbox) h = mix(h, m.term.hash());
     h = mix(h, p->trap_exit);
-    for (std::uint32_t l : p->links) h = mix(h, l);
+    std::uint64_t links = 0;  // a set: order of linking is not state
+    for (std::uint32_t l : p->links) links += mix(l, 1);
+    h = mix(h, links);
   }
   for (const auto& [name, pid] : names_) h = mix(mix(h, name.hash()), pid);
-  for (const Timer& t : timers_) h = mix(mix(mix(h, t.deadline), t.target), t.msg.hash());
+  std::uint64_t timers = 0;  // keyed by ref and deadline, not by creation order
+  for (const Timer& t : timers_) timers += mix(mix(mix(ref_key(t.ref), t.deadline), t.target), t.msg.hash());
+  h = mix(h, timers);
   return h;
 }
 
 void Controller::do_receive(Process& p) {
   PendingOp& op = p.op;
   if (op.match_index < p.mailbox.size()) {
-    touch(ObjectKind::mailbox, AccessMode::consume, p.pid.id, p.mailbox[op.match_index].from);
+    bool due = op.timed_out || (op.has_timeout && op.deadline <= clock_);
+    touch(ObjectKind::mailbox, due ? AccessMode::consume_due : AccessMode::consume, p.pid.id,
+          p.mailbox[op.match_index].from);
     p.result.term = std::move(p.mailbox[op.match_index].term);
     if (op.match_index == 0) {
       p.mailbox.pop_front();
@@ -467,6 +493,7 @@ void Controller::execute(Process& p) {
                (to ? " (" + to->pid.to_string() + ")" : std::string(" (unregistered)"));
       });
       if (to != nullptr) {
+        Consequences effects(*this, ObjectKind::name, op.name.hash());  // where the name leads
         deliver(to->pid, std::move(op.term));
       } else if (plain) {
         // Erlang raises badarg for `Name ! Msg` with Name unregistered; {Name, Node} drops.
@@ -479,6 +506,7 @@ void Controller::execute(Process& p) {
       Ref ref = make_ref(p);
       touch(ObjectKind::life, AccessMode::read, op.target.id);
       touch(ObjectKind::timer, AccessMode::write, ref_key(ref));
+      timer_targets_.emplace(ref, op.target.id);
       // Ties between equal deadlines break by creator and creation order (not a global
       // counter), so timers set by independent processes stay independent.
       Timer t{ref, clock_ + op.deadline, (std::uint64_t{p.pid.id} << 32) | ref.seq, op.target.id,
@@ -494,6 +522,10 @@ void Controller::execute(Process& p) {
     }
     case OpKind::cancel_timer: {
       touch(ObjectKind::timer, AccessMode::write, ref_key(op.ref));
+      // The destination's exit cancels the timer too: the two race.
+      if (auto t = timer_targets_.find(op.ref); t != timer_targets_.end()) {
+        touch(ObjectKind::life, AccessMode::read, t->second);
+      }
       auto it = std::find_if(timers_.begin(), timers_.end(),
                              [&](const Timer& t) { return t.ref == op.ref; });
       if (it != timers_.end()) {
@@ -520,6 +552,8 @@ void Controller::execute(Process& p) {
       touch(ObjectKind::links, AccessMode::write, p.pid.id);
       touch(ObjectKind::links, AccessMode::write, op.target.id);
       if (to == nullptr || !to->alive) {
+        // Had the target been alive, the link would be made: the unconditional accesses.
+        Consequences dead(*this, ObjectKind::life, op.target.id, Consequences::PlainAlternative{});
         exit_signal(op.target, p, atom_noproc());
         break;
       }
@@ -543,10 +577,12 @@ void Controller::execute(Process& p) {
       Process* to = find(op.target);
       note(p.pid, [&] { return "monitor " + op.target.to_string() + " = " + ref.to_string(); });
       touch(ObjectKind::life, AccessMode::read, op.target.id);
+      touch(ObjectKind::monitors, AccessMode::write, op.target.id);  // in both branches
+      monitors_ever_.emplace(ref, Monitor{p.pid.id, op.target.id});
       if (to == nullptr || !to->alive) {
+        Consequences dead(*this, ObjectKind::life, op.target.id, Consequences::PlainAlternative{});
         deliver(p.pid, tuple(atom("DOWN"), ref, atom("process"), op.target, atom_noproc()));
       } else {
-        touch(ObjectKind::monitors, AccessMode::write, to->pid.id);
         monitors_.emplace(ref, Monitor{p.pid.id, to->pid.id});
         to->monitored_by.push_back(ref);
       }
@@ -556,9 +592,13 @@ void Controller::execute(Process& p) {
       note(p.pid, [&] {
         return "demonitor " + op.ref.to_string() + (op.flag ? " [flush]" : "");
       });
+      // Whether the monitor is still there or not, the same object is touched.
+      auto ever = monitors_ever_.find(op.ref);
+      if (ever != monitors_ever_.end() && ever->second.watcher == p.pid.id) {
+        touch(ObjectKind::monitors, AccessMode::write, ever->second.target);
+      }
       auto it = monitors_.find(op.ref);
       if (it != monitors_.end() && it->second.watcher == p.pid.id) {
-        touch(ObjectKind::monitors, AccessMode::write, it->second.target);
         if (Process* target = find(it->second.target)) erase_value(target->monitored_by, op.ref);
         monitors_.erase(it);
       }
@@ -577,6 +617,8 @@ void Controller::execute(Process& p) {
       note(p.pid, [&] { return "exit " + op.target.to_string() + " " + op.term.to_string(); });
       touch(ObjectKind::life, AccessMode::read, op.target.id);
       touch(ObjectKind::trap, AccessMode::read, op.target.id);
+      Consequences effects(*this, ObjectKind::life, op.target.id,
+                           std::pair{ObjectKind::trap, std::uint64_t{op.target.id}});
       if (Process* to = find(op.target)) {
         Term reason = op.term;
         if (reason == atom_kill()) {
@@ -630,6 +672,7 @@ void Controller::execute(Process& p) {
       touch(ObjectKind::name_set, AccessMode::member_write, 0);
       auto it = names_.find(op.name);
       if (it != names_.end()) {
+        Consequences effects(*this, ObjectKind::name, op.name.hash());
         touch(ObjectKind::own_name, AccessMode::write, it->second);
         if (Process* owner = find(it->second)) owner->name.reset();
         names_.erase(it);
@@ -666,12 +709,14 @@ void Controller::execute(Process& p) {
       return;
     }
   }
-  if (p.alive && !abort_) resume(p);
+  if (p.alive && !halted()) resume(p);
 }
 
 void Controller::exit_signal(Pid from, Process& to, const Term& reason) {
   touch(ObjectKind::life, AccessMode::read, to.pid.id);
   touch(ObjectKind::trap, AccessMode::read, to.pid.id);
+  Consequences effects(*this, ObjectKind::life, to.pid.id,
+                       std::pair{ObjectKind::trap, std::uint64_t{to.pid.id}});
   if (!to.alive) return;
   if (to.trap_exit) {
     deliver(to.pid, tuple(atom("EXIT"), from, reason));
@@ -696,6 +741,9 @@ void Controller::terminate(Process& p, Term reason, bool own_exit) {
   touch(ObjectKind::own_name, AccessMode::write, p.pid.id);
   touch(ObjectKind::monitors, AccessMode::write, p.pid.id);
   touch(ObjectKind::links, AccessMode::write, p.pid.id);
+  // What a death cascades into depends on who is named, linked and monitoring: each part
+  // is a consequence of that state (recorded even when empty: reordering may fill it).
+  Consequences named(*this, ObjectKind::own_name, p.pid.id);
   if (p.name) {
     touch(ObjectKind::name, AccessMode::write, p.name->hash());
     touch(ObjectKind::name_set, AccessMode::member_write, 0);
@@ -705,18 +753,23 @@ void Controller::terminate(Process& p, Term reason, bool own_exit) {
   // Erlang cancels a timer whose destination process is gone.
   std::erase_if(timers_, [&](const Timer& t) {
     if (t.target != p.pid.id) return false;
+    // Only the timer's creation (which the explorer sees on timer(ref)) could undo this.
+    Consequences pending(*this, ObjectKind::timer, ref_key(t.ref), Consequences::PlainAlternative{});
     touch(ObjectKind::timer, AccessMode::write, ref_key(t.ref));
     return true;
   });
   // Monitors this process held on others die with it.
   for (auto it = monitors_.begin(); it != monitors_.end();) {
     if (it->second.watcher == p.pid.id) {
-      touch(ObjectKind::monitors, AccessMode::write, it->second.target);
       if (Process* target = find(it->second.target)) erase_value(target->monitored_by, it->first);
       it = monitors_.erase(it);
     } else {
       ++it;
     }
+  }
+  // Every monitor this process ever set goes with it (unconditionally, for the explorer).
+  for (const auto& [ref, m] : monitors_ever_) {
+    if (m.watcher == p.pid.id) touch(ObjectKind::monitors, AccessMode::write, m.target);
   }
   bool watched = !p.links.empty() || !p.monitored_by.empty();
   if (own_exit && is_crash_reason(reason)) {
@@ -726,15 +779,17 @@ void Controller::terminate(Process& p, Term reason, bool own_exit) {
       std::string message = p.pid.to_string() + " exited abnormally: " + reason.to_string() +
                             " (nothing links or monitors it)";
       if (config_.fail_on_crash && !abort_) {
+        // (recorded with set_abort below)
         Counterexample cx;
         cx.kind = CounterexampleKind::crash;
         cx.message = message;
-        abort_ = std::move(cx);
+        set_abort(std::move(cx));
       } else {
         outcome_.warnings.push_back(Warning{std::move(message), 0});
       }
     }
   }
+  Consequences watched_by(*this, ObjectKind::monitors, p.pid.id);
   std::vector<Ref> monitors = std::move(p.monitored_by);
   p.monitored_by.clear();
   for (const Ref& ref : monitors) {
@@ -746,6 +801,7 @@ void Controller::terminate(Process& p, Term reason, bool own_exit) {
       deliver(watcher->pid, tuple(atom("DOWN"), ref, atom("process"), p.pid, reason));
     }
   }
+  Consequences linked(*this, ObjectKind::links, p.pid.id);
   std::vector<std::uint32_t> links = std::move(p.links);
   p.links.clear();
   for (std::uint32_t id : links) {

@@ -97,13 +97,49 @@ class Controller {
   void unwind(Process& p);
   void teardown();
   std::string describe_blocked() const;
+  void set_abort(Counterexample cx);
+  // Stop running processes: a counterexample was found. An explorer that observes events
+  // lets the others run on, so that every execution it analyses is maximal.
+  bool halted() const { return abort_.has_value() && !observing_; }
   Process* find(Pid p);
   Process* find(std::uint32_t id);
 
   // Explorer support: log what the current event touches (no-op unless observing).
   void touch(ObjectKind kind, AccessMode mode, std::uint64_t object, EventId peer = {}) {
-    if (observing_) event_.accesses.push_back(Access{kind, mode, object, peer});
+    if (observing_) event_.accesses.push_back(Access{kind, mode, object, peer, causes_});
   }
+  // While alive, what the event touches is a consequence of the state of `object` (and of
+  // `second`, if given): see Access::causes.
+  class Consequences {
+   public:
+    Consequences(Controller& c, ObjectKind kind, std::uint64_t object,
+                 std::optional<std::pair<ObjectKind, std::uint64_t>> second = std::nullopt)
+        : c_(c), saved_(c.causes_) {
+      add(kind, object, false);
+      if (second) add(second->first, second->second, false);
+    }
+    // The other branch of this condition touches nothing beyond the unconditional accesses.
+    struct PlainAlternative {};
+    Consequences(Controller& c, ObjectKind kind, std::uint64_t object, PlainAlternative)
+        : c_(c), saved_(c.causes_) {
+      add(kind, object, true);
+    }
+    ~Consequences() { c_.causes_ = saved_; }
+    Consequences(const Consequences&) = delete;
+    Consequences& operator=(const Consequences&) = delete;
+
+   private:
+    void add(ObjectKind kind, std::uint64_t object, bool plain) {
+      if (!c_.observing_) return;
+      std::size_t i = c_.event_.conditions.size();
+      c_.event_.conditions.push_back(Access{kind, AccessMode::read, object, {}, 0});
+      std::uint64_t bit = std::uint64_t{1} << (i < 63 ? i : 63);
+      c_.causes_ |= bit;
+      if (plain && i < 63) c_.event_.plain_alternative |= bit;
+    }
+    Controller& c_;
+    std::uint64_t saved_;
+  };
   void touch_shared(const SharedAccess& a);
   EventId sending_event() const { return event_.id; }
   std::uint64_t final_state_fingerprint() const;
@@ -132,12 +168,17 @@ class Controller {
   std::vector<Candidate> enabled_;
   std::vector<Timer> timers_;
   std::map<Ref, Monitor> monitors_;
+  std::map<Ref, Monitor> monitors_ever_;  // every monitor of the execution, kept after it ends
+  std::map<Ref, std::uint32_t> timer_targets_;  // every timer's destination, kept after it ends
   std::map<Term, std::uint32_t> names_;
   std::vector<TraceEvent> trace_;
   ExecutionOutcome outcome_;
   std::optional<Counterexample> abort_;
+  std::size_t abort_choices_ = 0;  // schedule length when abort_ was set
+  std::size_t abort_steps_ = 0;
   Process* running_ = nullptr;
-  bool observing_ = false;  // strategy.observes_events(): log accesses, pick every step
+  bool observing_ = false;
+  std::uint64_t causes_ = 0;  // conditions in force (see Consequences)  // strategy.observes_events(): log accesses, pick every step
   EventRecord event_;       // the event being executed (when observing)
   std::int64_t clock_ = 0;
   std::uint64_t step_ = 0;

@@ -41,6 +41,7 @@ enum class AccessMode : std::uint8_t {
   member_write,  // writes one member: commutes with other member accesses
   append,        // a message appended to a mailbox
   consume,       // a receive took the message appended by `peer`
+  consume_due,   // likewise, but its timeout had expired: it could have run without it
   timeout,       // a receive found no matching message and timed out
   clear,         // messages removed from a mailbox other than by receive (demonitor flush)
 };
@@ -50,6 +51,10 @@ struct Access {
   AccessMode mode;
   std::uint64_t object;  // pid, name hash, ref, ...
   EventId peer;          // consume: the event that sent the message
+  // Non-zero for a consequence: an access the event made only because of the state it met
+  // (a kill and its cascade, where a named send landed). Bit i names the i-th entry of
+  // EventRecord::conditions that decided it; bit 63 stands for "some condition past 62".
+  std::uint64_t causes = 0;
 };
 
 struct EventRecord {
@@ -59,6 +64,10 @@ struct EventRecord {
   std::uint64_t label = 0;                // hash of what the event did and returned
   std::uint32_t spawned = 0;              // pid created by this event, or 0
   std::vector<Access> accesses;
+  std::vector<Access> conditions;         // the state (kind, object) that decided consequences
+  // Bit i set: had condition i gone the other way, the event would have done only its
+  // unconditional accesses (e.g. `link` to a live process instead of a dead one).
+  std::uint64_t plain_alternative = 0;
   std::vector<std::uint32_t> killed;      // processes this event killed (other than itself)
 };
 

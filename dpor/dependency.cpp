@@ -29,8 +29,11 @@ bool conflicts(const Access& a, core::EventId a_id, const Access& b) {
       // Two sends to one mailbox: their order is the order of the messages in it.
       // A send and the receive that took its message: reads-from.
       // A send and a later flush (demonitor with flush) of the mailbox.
+      // A send and a receive that timed out: had the send come first, the receive might
+      // have taken its message instead (the pattern is not recorded, so always).
       return b.mode == AccessMode::append || b.mode == AccessMode::clear ||
-             (b.mode == AccessMode::consume && b.peer == a_id);
+             b.mode == AccessMode::timeout ||
+             ((b.mode == AccessMode::consume || b.mode == AccessMode::consume_due) && b.peer == a_id);
     case AccessMode::timeout:
       // A receive that timed out would have taken a matching message sent before it.
       return b.mode == AccessMode::append;
@@ -54,6 +57,8 @@ bool dependent(const EventRecord& first, const EventRecord& second) {
 
 bool reads_from(const EventRecord& first, const EventRecord& second) {
   for (const Access& b : second.accesses) {
+    // Only a receive that had to wait for the message; one whose timeout had expired could
+    // have run first and timed out (consume_due): that is a race.
     if (b.kind == ObjectKind::mailbox && b.mode == AccessMode::consume && b.peer == first.id) return true;
   }
   return false;

@@ -2,9 +2,10 @@
 // them (if adjacent) could change what some process observes or whether it can run.
 // It is written down, rule by rule, in docs/dependencies.md; this file is that table.
 //
-// `dependent(first, second)` is ordered: `first` executes before `second`. (Mailbox rules
-// are not symmetric: a receive that timed out is dependent with a later send to its
-// mailbox, but a send is not dependent with a later receive that timed out.)
+// `dependent(first, second)` is ordered: `first` executes before `second`. (One mailbox
+// rule is not symmetric: a send and a later receive that took that send's message are
+// dependent (reads-from), a receive and a later send never are: the new message queues
+// behind the one taken.)
 #pragma once
 
 #include "core/event.hpp"

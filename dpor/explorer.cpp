@@ -181,8 +181,18 @@ void Explorer::analyse_races() {
     if (v.size() <= pid) v.resize(pid + 1, kNone);
     return v[pid];
   };
+  struct Race {
+    std::size_t j, i;
+  };
+  struct Disable {
+    std::size_t kill;
+    std::uint32_t victim;
+  };
+  std::vector<Race> races;
+  std::vector<Disable> disables;
   std::size_t last_barrier = kNone;
   std::vector<std::size_t> direct, deps;
+  // Pass 1: happens-before and the races.
   for (std::size_t i = 0; i < n; ++i) {
     const EventRecord& e = events_[i];
     if (e.barrier) {
@@ -200,17 +210,15 @@ void Explorer::analyse_races() {
     for (std::size_t j = from; j < i; ++j) {
       if (events_[j].id.pid != e.id.pid && dependent(events_[j], e)) deps.push_back(j);
     }
-    for (std::size_t d : direct) {
-      hb[i].merge(hb[d]);
-      hb[i].set(d);
-    }
-    for (std::size_t d : deps) {
-      hb[i].merge(hb[d]);
-      hb[i].set(d);
+    for (const auto* preds : {&direct, &deps}) {
+      for (std::size_t d : *preds) {
+        hb[i].merge(hb[d]);
+        hb[i].set(d);
+      }
     }
     // j races with i when j -> i is not implied by another predecessor of i.
     for (std::size_t j : deps) {
-      // Not races: a receive and the send it took; a spawn and its child's first event.
+      // Not races: a receive and the send it had to wait for; a spawn and its child's start.
       if (reads_from(events_[j], e)) continue;
       if (std::find(direct.begin(), direct.end(), j) != direct.end()) continue;
       bool implied = false;
@@ -219,27 +227,85 @@ void Explorer::analyse_races() {
           if (d != j && hb[d].test(j)) implied = true;
         }
       }
-      if (implied) continue;
-      Sequence v;
-      for (std::size_t k = j + 1; k < i; ++k) {
-        if (!hb[k].test(j)) v.push_back(&events_[k]);
-      }
-      v.push_back(&e);
-      reverse_race(event_node_[j], std::move(v));
+      if (!implied) races.push_back({j, i});
     }
     at(last_of_pid, e.id.pid) = i;
     if (e.spawned != 0) at(spawned_by, e.spawned) = i;
-    // A kill disables the victim's pending operation: explore it before the kill too.
-    std::size_t node = event_node_[i];
-    for (std::uint32_t victim : e.killed) {
-      const auto& enabled = stack_[node].enabled;
-      if (!std::binary_search(enabled.begin(), enabled.end(), victim)) continue;
-      EventRecord pending;
-      pending.id = core::EventId{victim, 0};
-      pending.unknown = true;
-      reverse_race(node, Sequence{&pending});
+    for (std::uint32_t victim : e.killed) disables.push_back({i, victim});
+  }
+  // The events after `j` that do not happen after it: they can run before j's event.
+  auto notdep = [&](std::size_t j, std::size_t skip) {
+    Sequence v;
+    std::size_t end = mode_ == DporMode::optimal ? n : skip;  // source: up to the race (Alg. 1)
+    for (std::size_t k = j + 1; k < end; ++k) {
+      if (k != skip && !events_[k].barrier && !hb[k].test(j)) v.push_back(&events_[k]);
+    }
+    return v;
+  };
+  // Pass 2: reverse each race.
+  std::vector<EventRecord> moved;  // stable storage for the reversed events of this pass
+  moved.reserve(races.size() + disables.size());
+  for (const Race& r : races) {
+    Sequence v = notdep(r.j, r.i);
+    // Moved before j, event i no longer sees what j wrote (see without_consequences_of).
+    moved.push_back(without_consequences_of(events_[r.i], events_[r.j]));
+    v.push_back(&moved.back());
+    reverse_race(event_node_[r.j], std::move(v));
+  }
+  // A kill disables the victim's pending operation, which therefore never appears in the
+  // execution: it races with the kill as if it ran at the end (its record from the sleep
+  // set if the victim sleeps there, otherwise unknown).
+  for (const Disable& d : disables) {
+    std::size_t node = event_node_[d.kill];
+    const Node& at_kill = stack_[node];
+    if (!std::binary_search(at_kill.enabled.begin(), at_kill.enabled.end(), d.victim)) continue;
+    EventRecord pending;
+    pending.id = core::EventId{d.victim, 0};
+    pending.unknown = true;
+    for (const auto* set : {&at_kill.sleep, &at_kill.explored}) {
+      for (const Sleeper& s : *set) {
+        if (s.first == d.victim) pending = s.second;
+      }
+    }
+    Sequence v = notdep(d.kill, n);
+    moved.push_back(std::move(pending));
+    v.push_back(&moved.back());
+    reverse_race(node, std::move(v));
+  }
+}
+
+// The record `moved` would have if it ran before `overtaken`: consequences decided by state
+// that `overtaken` wrote are dropped when the other branch is known to do nothing more
+// (a link or monitor of a process that was not yet dead); otherwise the event is unknown.
+EventRecord Explorer::without_consequences_of(const EventRecord& moved, const EventRecord& overtaken) {
+  EventRecord out = moved;
+  // A receive with an expired timeout that took the overtaken event's message times out.
+  for (core::Access& a : out.accesses) {
+    if (a.mode == core::AccessMode::consume_due && a.peer == overtaken.id) {
+      a.mode = core::AccessMode::timeout;
+      a.peer = {};
     }
   }
+  if (moved.conditions.empty()) return out;
+  std::uint64_t stale = 0;  // conditions the overtaken event wrote
+  for (std::size_t c = 0; c < moved.conditions.size(); ++c) {
+    for (const core::Access& a : overtaken.accesses) {
+      if (conflicts(a, overtaken.id, moved.conditions[c])) {
+        stale |= std::uint64_t{1} << (c < 63 ? c : 63);
+        break;
+      }
+    }
+  }
+  if (stale == 0) return out;
+  if ((stale & ~moved.plain_alternative) != 0) {
+    // The moved event may take another branch and touch what its record does not show:
+    // it stands for anything (dependent with everything), which can only add exploration.
+    out.accesses.clear();
+    out.unknown = true;
+    return out;
+  }
+  std::erase_if(out.accesses, [&](const core::Access& a) { return (a.causes & stale) != 0; });
+  return out;
 }
 
 std::vector<std::uint32_t> Explorer::initials(const Sequence& v) {
@@ -266,7 +332,10 @@ bool Explorer::weak_initial(std::uint32_t pid, const EventRecord& event, const S
     }
     return true;
   }
-  if (event.unknown) return false;
+  // An event that kills a process disables that process's pending operation, so even if it
+  // commutes with every event of v it does not cover v: executions where the victim runs
+  // first are not reachable after it.
+  if (event.unknown || !event.killed.empty()) return false;
   return std::none_of(v.begin(), v.end(), [&](const EventRecord* e) { return dependent(event, *e); });
 }
 

@@ -73,6 +73,8 @@ class Explorer final : public core::Strategy {
   void reverse_race(std::size_t node, Sequence v);
   bool weak_initial(std::uint32_t pid, const core::EventRecord& event, const Sequence& v) const;
   static std::vector<std::uint32_t> initials(const Sequence& v);
+  static core::EventRecord without_consequences_of(const core::EventRecord& moved,
+                                                   const core::EventRecord& overtaken);
   void insert(WakeupNode* at, Sequence v);
   WakeupNode* child(WakeupNode* at, std::uint32_t pid) const;
 

@@ -153,7 +153,7 @@ TEST_CASE("bad flags and values are usage errors with exit status 2", "[cli]") {
            {"--strategy chaos", "unknown strategy 'chaos'"},
            {"--pct-depth-range 5", "expects MIN..MAX"},
            {"--resample-prob 2", "--resample-prob must be between 0 and 1"},
-           {"--exhaustive", "not part of this build yet"},
+           {"--dpor fast", "unknown --dpor mode 'fast'"},
            {"extra.so", "unexpected argument 'extra.so'"},
        }) {
     auto r = run(lib + " " + c.args, s.dir);

@@ -33,9 +33,10 @@ that replays it exactly.
 
   --list                   list the scenarios in SCENARIO.so and exit
   --scenario NAME          which scenario to check (needed when the .so holds several)
-  --exhaustive             explore every behaviour, one execution per Mazurkiewicz trace
-                           (optimal DPOR); exit 3 if a bound stops it early
-  --dpor MODE              exhaustive with none | source | optimal (default optimal)
+  --exhaustive             explore every behaviour (source DPOR with sleep sets);
+                           exit 3 if a bound stops it early
+  --dpor MODE              exhaustive with none | source | optimal (default source;
+                           optimal is experimental, see docs/exploration.md)
   --max-executions N       exhaustive: stop after N executions (incomplete)
   --max-depth N            exhaustive: cut executions at N steps (incomplete)
   --strategy S             random | pct | fair-pct | pos | idpct | first   (default random)
@@ -317,6 +318,10 @@ int run(int argc, char** argv) {
   }
   cli.options.scenario_name = info->name;
   cli.options.validate();
+  if (cli.exhaustive && cli.options.dpor == ls::DporMode::optimal) {
+    std::cerr << "lockstep-check: warning: --dpor optimal is experimental: it can miss interleavings "
+                 "of exit signals, links and monitors (docs/exploration.md); --dpor source is sound\n";
+  }
 
   std::cout << "lockstep: checking " << info->name << " (" << cli.library << ") with "
             << describe(cli) << "\n";

@@ -37,7 +37,9 @@ struct Options {
   std::string scenario_name;           // recorded in schedules; set by the CLI
 
   // Exhaustive exploration (lockstep::explore, `lockstep-check --exhaustive`).
-  DporMode dpor = DporMode::optimal;   // none: every schedule; source; optimal: one per trace
+  // none: every schedule (the oracle); source: source-DPOR with sleep sets (the default:
+  // verified sound); optimal: wakeup trees (experimental: see docs/exploration.md).
+  DporMode dpor = DporMode::source;
   std::uint64_t max_executions = 0;    // 0: unbounded; hitting it makes the result incomplete
   std::uint64_t max_depth = 0;         // 0: unbounded; executions longer are cut (incomplete)
   // Called every `progress_every` executions with the number done so far (the CLI draws a

@@ -1,0 +1,443 @@
+// Exhaustive exploration is complete and reduced: source DPOR (the default) reaches every
+// Mazurkiewicz trace that plain enumeration of all schedules (--dpor none) reaches, with the
+// same end states and bugs; optimal DPOR explores each trace exactly once where it is known
+// to be exact, and its known failures are kept visible below ([!mayfail]).
+// Checked on a hand-written corpus and on seeded random programs.
+#include <lockstep/explore.hpp>
+
+#include "dpor_oracle.hpp"
+#include "random_program.hpp"
+
+using lockstep_test::Exploration;
+using lockstep_test::explore_with;
+using ls::atom;
+using ls::DporMode;
+using ls::tuple;
+
+namespace {
+
+ls::Pid pid(std::uint32_t i) { return ls::Pid{i, 0}; }
+
+struct Named {
+  const char* name;
+  std::function<void()> body;
+};
+
+// Each scenario ends without assertion failures, so every execution is maximal and the
+// trace counts are comparable (deadlocks and crashes are maximal and count).
+std::vector<Named> corpus() {
+  return {
+      {"two senders, one receiver",
+       [] {
+         ls::Pid me = ls::self();
+         ls::spawn([me] { ls::send(me, 1); });
+         ls::spawn([me] { ls::send(me, 2); });
+         ls::receive();
+         ls::receive();
+       }},
+      {"independent pairs",
+       [] {
+         ls::Pid a = ls::spawn([] { ls::receive(); });
+         ls::Pid b = ls::spawn([] { ls::receive(); });
+         ls::spawn([a] { ls::send(a, 1); });
+         ls::spawn([b] { ls::send(b, 2); });
+       }},
+      {"selective receive skips a non-match",
+       [] {
+         ls::Pid me = ls::self();
+         ls::spawn([me] { ls::send(me, atom("noise")); });
+         ls::spawn([me] { ls::send(me, atom("signal")); });
+         ls::receive(ls::match(atom("signal")));
+       }},
+      {"three senders",
+       [] {
+         ls::Pid me = ls::self();
+         for (int i = 0; i < 3; ++i) ls::spawn([me, i] { ls::send(me, i); });
+         for (int i = 0; i < 3; ++i) ls::receive();
+       }},
+      {"request reply",
+       [] {
+         ls::Pid server = ls::spawn([] {
+           for (int i = 0; i < 2; ++i) {
+             ls::Term m = ls::receive();
+             ls::send(m.as_pid(), atom("ok"));
+           }
+         });
+         ls::Pid me = ls::self();
+         ls::spawn([server] {
+           ls::send(server, ls::self());
+           ls::receive();
+         });
+         ls::send(server, me);
+         ls::receive();
+       }},
+      {"lost update without the assert",
+       [] {
+         ls::Pid counter = ls::spawn([] {
+           std::int64_t v = 0;
+           for (int i = 0; i < 4; ++i) {
+             ls::Term m = ls::receive();
+             if (m[0].is_atom("get")) ls::send(m[1].as_pid(), v);
+             else v = m[1].as_int();
+           }
+         });
+         for (int c = 0; c < 2; ++c) {
+           ls::spawn([counter] {
+             ls::send(counter, tuple(atom("get"), ls::self()));
+             std::int64_t v = ls::receive().as_int();
+             ls::send(counter, tuple(atom("set"), v + 1));
+           });
+         }
+       }},
+      {"receive timeout races a send",
+       [] {
+         ls::Pid me = ls::self();
+         ls::spawn([me] {
+           ls::sleep(5);
+           ls::send(me, 1);
+         });
+         ls::receive(ls::match(ls::_), 5);
+         ls::receive(ls::match(ls::_), 10);
+       }},
+      {"timers from two processes",
+       [] {
+         ls::Pid me = ls::self();
+         ls::spawn([me] { ls::send_after(me, 1, 10); });
+         ls::send_after(me, 2, 10);
+         ls::receive();
+         ls::receive();
+       }},
+      {"cancel a timer in flight",
+       [] {
+         ls::Pid me = ls::self();
+         ls::TimerRef t = ls::send_after(me, atom("tick"), 10);
+         ls::spawn([me] { ls::send(me, atom("other")); });
+         ls::receive();
+         ls::cancel_timer(t);
+         ls::receive(ls::match(ls::_), 20);
+       }},
+      {"monitor races an exit",
+       [] {
+         ls::Pid child = ls::spawn([] {});
+         ls::Ref r = ls::monitor(child);
+         ls::receive(ls::match(tuple(atom("DOWN"), r, ls::_, ls::_, ls::_)));
+       }},
+      {"link races a crash",
+       [] {
+         ls::trap_exit(true);
+         ls::Pid child = ls::spawn([] { ls::exit(atom("boom")); });
+         ls::link(child);
+         ls::receive();
+       }},
+      {"kill races a send",
+       [] {
+         ls::Pid me = ls::self();
+         ls::Pid victim = ls::spawn([me] {
+           ls::send(me, 1);
+           ls::send(me, 2);
+         });
+         ls::exit(victim, atom("kill"));
+         ls::receive(ls::match(ls::_), 5);
+         ls::receive(ls::match(ls::_), 5);
+       }},
+      {"trap_exit races an exit signal",
+       [] {
+         ls::Pid child = ls::spawn([] {
+           ls::trap_exit(true);
+           ls::receive(ls::match(ls::_), 5);
+         });
+         ls::exit(child, atom("stop"));
+       }},
+      {"normal exit signal is ignored",
+       [] {
+         ls::Pid child = ls::spawn([] { ls::receive(ls::match(ls::_), 5); });
+         ls::exit(child, atom("normal"));
+         ls::alive(child);
+       }},
+      {"alive races an exit",
+       [] {
+         ls::Pid child = ls::spawn([] {});
+         ls::alive(child);
+       }},
+      {"spawn_link cascade",
+       [] {
+         ls::Pid me = ls::self();
+         ls::spawn([me] {
+           ls::spawn_link([] { ls::exit(atom("crash")); });
+           ls::send(me, atom("survived"));
+           ls::receive(ls::match(ls::_), 5);
+         });
+         ls::receive(ls::match(ls::_), 10);
+       }},
+      {"demonitor with flush",
+       [] {
+         ls::Pid child = ls::spawn([] {});
+         ls::Ref r = ls::monitor(child);
+         ls::demonitor(r, true);
+         ls::receive(ls::match(ls::_), 5);
+       }},
+      {"register race",
+       [] {
+         for (int i = 0; i < 2; ++i) {
+           ls::spawn([] {
+             if (!ls::whereis(atom("svc"))) ls::register_name(atom("svc"), ls::self());
+           });
+         }
+       }},
+      {"registered sees names come and go",
+       [] {
+         ls::spawn([] { ls::register_name(atom("a"), ls::self()); });
+         ls::spawn([] { ls::register_name(atom("b"), ls::self()); });
+         ls::registered();
+       }},
+      {"different names commute",
+       [] {
+         ls::spawn([] { ls::register_name(atom("a"), ls::self()); });
+         ls::spawn([] { ls::register_name(atom("b"), ls::self()); });
+       }},
+      {"send by name races register",
+       [] {
+         ls::spawn([] {
+           ls::register_name(atom("inbox"), ls::self());
+           ls::receive(ls::match(ls::_), 5);
+         });
+         ls::send(atom("inbox"), atom("nonode@nohost"), 1);
+       }},
+      {"unregister races whereis",
+       [] {
+         ls::register_name(atom("me"), ls::self());
+         ls::spawn([] { ls::whereis(atom("me")); });
+         ls::unregister_name(atom("me"));
+       }},
+      {"shared writes to one key",
+       [] {
+         auto v = std::make_shared<int>(0);
+         for (int i = 1; i <= 2; ++i) {
+           ls::spawn([v, i] {
+             ls::nif_sync(atom("put"), {.object = 1, .key = 0, .whole_object = false, .write = true});
+             *v = i;
+           });
+         }
+         ls::nif_sync(atom("get"), {.object = 1, .key = 0, .whole_object = false, .write = false});
+         ls::send(ls::self(), *v);
+       }},
+      {"shared writes to different keys commute",
+       [] {
+         for (std::uint64_t k = 0; k < 3; ++k) {
+           ls::spawn([k] { ls::nif_sync(atom("put"), {.object = 1, .key = k, .whole_object = false, .write = true}); });
+         }
+       }},
+      {"whole-object read sees key writes",
+       [] {
+         for (std::uint64_t k = 0; k < 2; ++k) {
+           ls::spawn([k] { ls::nif_sync(atom("put"), {.object = 1, .key = k, .whole_object = false, .write = true}); });
+         }
+         ls::nif_sync(atom("size"), {.object = 1, .whole_object = true, .write = false});
+       }},
+      {"deadlock in one order only",
+       [] {
+         ls::Pid me = ls::self();
+         ls::Pid a = ls::spawn([me] {
+           ls::Term first = ls::receive();
+           if (first == ls::Term(1)) ls::send(me, atom("done"));
+         });
+         ls::spawn([a] { ls::send(a, 1); });
+         ls::spawn([a] { ls::send(a, 2); });
+         ls::receive(ls::match(atom("done")));
+       }},
+      {"now is independent",
+       [] {
+         ls::spawn([] { ls::now(); });
+         ls::spawn([] { ls::now(); });
+       }},
+  };
+}
+
+// Source DPOR: every trace, every end state, every bug; at least one execution per trace.
+void require_sound(const std::function<void()>& body, const Exploration& none) {
+  Exploration source = explore_with(body, DporMode::source);
+  REQUIRE(source.traces == none.traces);
+  REQUIRE(source.executions >= none.traces.size());
+  REQUIRE(source.final_states == none.final_states);
+  REQUIRE(source.bugs == none.bugs);
+}
+
+// Optimal DPOR reaches every trace, end state and bug.
+void require_optimal_sound(const std::function<void()>& body, const Exploration& none) {
+  Exploration optimal = explore_with(body, DporMode::optimal);
+  REQUIRE(optimal.traces == none.traces);
+  REQUIRE(optimal.final_states == none.final_states);
+  REQUIRE(optimal.bugs == none.bugs);
+}
+
+// ... and explores each trace exactly once, never sleep-set blocked.
+void require_optimal(const std::function<void()>& body, const Exploration& none) {
+  Exploration optimal = explore_with(body, DporMode::optimal);
+  REQUIRE(optimal.traces == none.traces);
+  REQUIRE(optimal.final_states == none.final_states);
+  REQUIRE(optimal.bugs == none.bugs);
+  REQUIRE(optimal.executions == none.traces.size());
+  REQUIRE(optimal.blocked == 0);
+}
+
+}  // namespace
+
+TEST_CASE("DPOR reaches every trace of the corpus; optimal explores each exactly once", "[dpor]") {
+  auto scenarios = corpus();
+  REQUIRE(scenarios.size() >= 25);
+  for (const Named& s : scenarios) {
+    INFO("scenario: " << s.name);
+    Exploration none = explore_with(s.body, DporMode::none);
+    REQUIRE(none.complete);
+    REQUIRE(none.executions >= none.traces.size());
+    require_sound(s.body, none);
+    require_optimal(s.body, none);
+  }
+}
+
+// Programs small enough for the brute-force oracle, from seed 1 on.
+template <typename Check>
+void for_random_programs(int count, Check check) {
+  int checked = 0;
+  std::uint64_t traces = 0, schedules = 0;
+  for (std::uint64_t seed = 1; checked < count; ++seed) {
+    REQUIRE(seed < 3000);  // the generator must keep producing programs small enough
+    auto program = lockstep_test::generate_program(seed);
+    auto body = lockstep_test::as_scenario(program);
+    Exploration none = explore_with(body, DporMode::none, 3000);
+    if (!none.complete) continue;  // too many schedules for the brute-force oracle
+    INFO("seed " << seed << "\n" << program.describe());
+    check(body, none);
+    ++checked;
+    traces += none.traces.size();
+    schedules += none.executions;
+  }
+  REQUIRE(traces < schedules);  // the reduction is real
+}
+
+TEST_CASE("source DPOR reaches every trace, state and bug of 300 random programs", "[dpor]") {
+  for_random_programs(300, require_sound);
+}
+
+TEST_CASE("optimal DPOR reaches every trace, state and bug of the first 300 random programs", "[dpor]") {
+  for_random_programs(300, require_optimal_sound);
+}
+
+// Known shortfalls of optimal DPOR, found by the same oracle: when exit signals, links or
+// monitors make an event's footprint depend on the order it ran in, it can explore a trace
+// twice, and (on later seeds) miss one (docs/exploration.md). Kept visible until fixed.
+TEST_CASE("optimal DPOR is exact on the first 300 random programs", "[dpor][!mayfail]") {
+  for_random_programs(300, require_optimal);
+}
+
+TEST_CASE("optimal DPOR on the programs where it is known to miss traces", "[dpor][!mayfail]") {
+  for (std::uint64_t seed : {462, 1440, 2338, 3277, 3280}) {
+    auto program = lockstep_test::generate_program(seed);
+    auto body = lockstep_test::as_scenario(program);
+    Exploration none = explore_with(body, DporMode::none);
+    INFO("seed " << seed << "\n" << program.describe());
+    require_sound(body, none);
+    require_optimal(body, none);
+  }
+}
+
+TEST_CASE("commuting operations give one trace", "[dpor]") {
+  auto mode = GENERATE(DporMode::source, DporMode::optimal);
+  auto o = explore_with(
+      [] {
+        for (std::uint64_t k = 0; k < 4; ++k) {
+          ls::spawn([k] { ls::nif_sync(atom("put"), {.object = 1, .key = k, .whole_object = false, .write = true}); });
+        }
+      },
+      mode);
+  REQUIRE(o.executions == 1);
+  auto n = explore_with(
+      [] {
+        for (std::uint64_t k = 0; k < 4; ++k) {
+          ls::spawn([k] { ls::nif_sync(atom("put"), {.object = 1, .key = k, .whole_object = false, .write = true}); });
+        }
+      },
+      DporMode::none);
+  REQUIRE(n.executions > 1);
+  REQUIRE(n.traces.size() == 1);
+}
+
+TEST_CASE("n senders to one mailbox give n! traces", "[dpor]") {
+  auto mode = GENERATE(DporMode::source, DporMode::optimal);
+  for (int n = 1; n <= 4; ++n) {
+    auto body = [n] {
+      ls::Pid me = ls::self();
+      for (int i = 0; i < n; ++i) ls::spawn([me, i] { ls::send(me, i); });
+      for (int i = 0; i < n; ++i) ls::receive();
+    };
+    std::uint64_t factorial = 1;
+    for (int i = 2; i <= n; ++i) factorial *= static_cast<std::uint64_t>(i);
+    INFO("n = " << n);
+    REQUIRE(explore_with(body, mode).executions == factorial);
+  }
+}
+
+TEST_CASE("explore finds the bug and reports statistics", "[dpor]") {
+  auto buggy = [] {
+    ls::Pid me = ls::self();
+    ls::spawn([me] { ls::send(me, 1); });
+    ls::spawn([me] { ls::send(me, 2); });
+    LOCKSTEP_ASSERT(ls::receive() == ls::Term(1), "1 arrives first");
+    ls::receive();
+  };
+  for (auto mode : {DporMode::none, DporMode::source, DporMode::optimal}) {
+    ls::Options o;
+    o.dpor = mode;
+    auto r = ls::explore(buggy, o);
+    REQUIRE_FALSE(r.ok());
+    REQUIRE(r.counterexample().message == "assertion failed: 1 arrives first (ls::receive() == ls::Term(1))");
+    REQUIRE_THAT(r.counterexample().format_trace(), Catch::Contains("receive 2"));
+  }
+  ls::Options o;
+  auto clean = ls::explore(
+      [] {
+        ls::Pid me = ls::self();
+        ls::spawn([me] { ls::send(me, 1); });
+        ls::receive();
+      },
+      o);
+  REQUIRE(clean.ok());
+  REQUIRE(clean.complete());
+  REQUIRE(clean.executions == 1);
+}
+
+TEST_CASE("bounds make the result incomplete, never a pass", "[dpor]") {
+  auto three = [] {
+    ls::Pid me = ls::self();
+    for (int i = 0; i < 3; ++i) ls::spawn([me, i] { ls::send(me, i); });
+    for (int i = 0; i < 3; ++i) ls::receive();
+  };
+  ls::Options o;
+  o.max_executions = 2;
+  auto r = ls::explore(three, o);
+  REQUIRE(r.ok());
+  REQUIRE_FALSE(r.complete());
+  REQUIRE_THAT(r.incomplete, Catch::Contains("--max-executions"));
+  o = ls::Options{};
+  o.max_depth = 3;
+  r = ls::explore(three, o);
+  REQUIRE_FALSE(r.complete());
+  REQUIRE_THAT(r.incomplete, Catch::Contains("--max-depth"));
+}
+
+TEST_CASE("keep_going collects every distinct bug exhaustively", "[dpor]") {
+  ls::Options o;
+  o.keep_going = true;
+  auto r = ls::explore(
+      [] {
+        ls::Pid me = ls::self();
+        ls::spawn([me] { ls::send(me, 1); });
+        ls::spawn([me] { ls::send(me, 2); });
+        ls::Term first = ls::receive();
+        LOCKSTEP_ASSERT(first != ls::Term(1), "1 first");
+        LOCKSTEP_ASSERT(first != ls::Term(2), "2 first");
+      },
+      o);
+  REQUIRE(r.counterexamples.size() == 2);
+  REQUIRE(r.complete());
+}
