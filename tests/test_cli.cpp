@@ -228,3 +228,37 @@ TEST_CASE("the trace-out option writes the trace and the stats option prints thr
   REQUIRE_THAT(read(s.path("trace.txt")), Catch::Contains("receive {:value, "));
   REQUIRE_THAT(r.output, Catch::Contains("executions/s"));
 }
+
+TEST_CASE("exhaustive exploration finds lost_update, passes bank_ok and replays", "[cli]") {
+  Scratch s;
+  auto found = run(example("lost_update") + " --exhaustive", s.dir);
+  INFO(found.output);
+  REQUIRE(found.status == 1);
+  REQUIRE_THAT(found.output, Catch::Contains("exhaustive exploration (source DPOR)"));
+  REQUIRE_THAT(found.output, Catch::Contains("assertion failed: both increments are counted"));
+  auto replayed = run(example("lost_update") + " --replay lockstep-lost_update.schedule", s.dir);
+  REQUIRE(replayed.status == 1);
+  REQUIRE(section(replayed.output, "trace:", "\nresult:") == section(found.output, "trace:", "\nschedule written"));
+
+  auto ok = run(example("bank_ok") + " --exhaustive", s.dir);
+  INFO(ok.output);
+  REQUIRE(ok.status == 0);
+  REQUIRE_THAT(ok.output, Catch::Contains("result: 0 counterexamples in 12 executions"));
+  REQUIRE_THAT(ok.output, Catch::Contains("statistics: 12 executions, 0 blocked"));
+  for (const char* buggy : {"register_race", "call_deadlock"}) {
+    REQUIRE(run(example(buggy) + " --exhaustive --quiet", s.dir).status == 1);
+  }
+}
+
+TEST_CASE("a bounded exhaustive run is incomplete, exit 3, never a pass", "[cli]") {
+  Scratch s;
+  auto r = run(example("bank_ok") + " --exhaustive --max-executions 3", s.dir);
+  INFO(r.output);
+  REQUIRE(r.status == 3);
+  REQUIRE_THAT(r.output, Catch::Contains("incomplete: stopped after 3 executions (--max-executions)"));
+  auto none = run(example("bank_ok") + " --dpor none --max-executions 50", s.dir);
+  REQUIRE(none.status == 3);
+  auto optimal = run(example("bank_ok") + " --dpor optimal", s.dir);
+  REQUIRE(optimal.status == 0);
+  REQUIRE_THAT(optimal.output, Catch::Contains("warning: --dpor optimal is experimental"));
+}
