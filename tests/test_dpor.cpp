@@ -282,7 +282,7 @@ void require_optimal(const std::function<void()>& body, const Exploration& none)
 
 }  // namespace
 
-TEST_CASE("DPOR reaches every trace of the corpus; optimal explores each exactly once", "[dpor]") {
+TEST_CASE("DPOR reaches every trace of the corpus and optimal explores each exactly once", "[dpor]") {
   auto scenarios = corpus();
   REQUIRE(scenarios.size() >= 25);
   for (const Named& s : scenarios) {
