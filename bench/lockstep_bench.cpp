@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <lockstep/explore.hpp>
 #include <lockstep/lockstep.hpp>
+
+#include "bench/classic_benchmarks.hpp"
 
 namespace ls = lockstep;
 namespace ctx = boost::context;
@@ -63,6 +66,18 @@ Row run_check(const std::string& name, std::function<void()> body, ls::StrategyK
   return {name, t1 - t0, r.executions, r.steps};
 }
 
+Row run_explore(const std::string& name, std::function<void()> body, ls::DporMode mode) {
+  ls::Options o;
+  o.dpor = mode;
+  o.max_executions = 2'000'000;
+  double t0 = now_seconds();
+  ls::Result r = ls::explore(std::move(body), o);
+  double t1 = now_seconds();
+  std::string label = name + ", " + std::string(ls::to_string(mode));
+  if (!r.complete()) label += " (incomplete)";
+  return {label, t1 - t0, r.executions, r.steps};
+}
+
 // A bare fiber round trip (switch in and back out), the floor under one controller step.
 double bare_switch_ns(std::uint64_t rounds) {
   ctx::fiber f{[](ctx::fiber&& caller) {
@@ -85,6 +100,13 @@ int main(int argc, char** argv) {
   rows.push_back(run_check("ping-pong 1000 rounds, random", [] { ping_pong(1000); }, ls::StrategyKind::random, 200));
   rows.push_back(run_check("ping-pong 1000 rounds, pct", [] { ping_pong(1000); }, ls::StrategyKind::pct, 200));
   rows.push_back(run_check("10 procs x 5 sync points, random", ten_by_five, ls::StrategyKind::random, 100000));
+  bool large = argc > 1 && std::strcmp(argv[argc - 1], "--large") == 0;
+  for (auto mode : {ls::DporMode::none, ls::DporMode::source, ls::DporMode::optimal}) {
+    int r = mode == ls::DporMode::none ? 4 : (large ? 14 : 10);
+    int z = mode == ls::DporMode::none ? 3 : (large ? 11 : 8);
+    rows.push_back(run_explore("readers(" + std::to_string(r) + ")", lockstep_classic::readers(r), mode));
+    rows.push_back(run_explore("lastzero(" + std::to_string(z) + ")", lockstep_classic::lastzero(z), mode));
+  }
   double bare = bare_switch_ns(10'000'000);
 
   if (json) {

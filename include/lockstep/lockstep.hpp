@@ -1,6 +1,7 @@
 // The umbrella header: everything a scenario author uses. `namespace ls = lockstep;`
 #pragma once
 
+#include "lockstep/atomics.hpp"
 #include "lockstep/check.hpp"
 #include "lockstep/errors.hpp"
 #include "lockstep/exits.hpp"

@@ -1,0 +1,78 @@
+// Atomics arrays on the generic shared-state sync point: the sync point comes first, then
+// the operation, which runs before any other process can (the caller holds the turn).
+#include "lockstep/atomics.hpp"
+
+#include <string>
+
+#include "lockstep/errors.hpp"
+#include "lockstep/process.hpp"
+#include "lockstep/shared_sync.hpp"
+#include "lockstep/term.hpp"
+
+namespace lockstep::atomics {
+
+struct Array::Storage {
+  std::uint64_t object;  // stable per execution: derived from the creator's ref
+  std::vector<std::int64_t> values;
+};
+
+namespace {
+std::int64_t& slot(Array::Storage& s, std::size_t i, const char* op) {
+  if (i >= s.values.size()) {
+    throw BadArg(std::string("atomics ") + op + ": index " + std::to_string(i) + " out of range (size " +
+                 std::to_string(s.values.size()) + ")");
+  }
+  return s.values[i];
+}
+
+void sync(const Array::Storage& s, const char* op, std::size_t i, bool write) {
+  nif_sync(tuple(atom(op), static_cast<std::int64_t>(i)),
+           SharedAccess{.object = s.object, .key = i, .whole_object = false, .write = write});
+}
+}  // namespace
+
+Array new_array(std::size_t n) {
+  Ref r = make_ref();
+  Array a;
+  a.storage_ = std::make_shared<Array::Storage>();
+  a.storage_->object = (std::uint64_t{r.owner} << 32 | r.seq) * 0x9e3779b97f4a7c15ULL | 1;
+  a.storage_->values.assign(n, 0);
+  return a;
+}
+
+std::size_t Array::size() const { return storage_->values.size(); }
+
+std::int64_t Array::get(std::size_t i) const {
+  sync(*storage_, "atomics_get", i, false);
+  return slot(*storage_, i, "get");
+}
+void Array::put(std::size_t i, std::int64_t v) {
+  sync(*storage_, "atomics_put", i, true);
+  slot(*storage_, i, "put") = v;
+}
+void Array::add(std::size_t i, std::int64_t d) { add_get(i, d); }
+std::int64_t Array::add_get(std::size_t i, std::int64_t d) {
+  sync(*storage_, "atomics_add", i, true);
+  return slot(*storage_, i, "add") += d;
+}
+void Array::sub(std::size_t i, std::int64_t d) { sub_get(i, d); }
+std::int64_t Array::sub_get(std::size_t i, std::int64_t d) {
+  sync(*storage_, "atomics_sub", i, true);
+  return slot(*storage_, i, "sub") -= d;
+}
+std::int64_t Array::exchange(std::size_t i, std::int64_t v) {
+  sync(*storage_, "atomics_exchange", i, true);
+  std::int64_t& s = slot(*storage_, i, "exchange");
+  std::int64_t old = s;
+  s = v;
+  return old;
+}
+std::int64_t Array::compare_exchange(std::size_t i, std::int64_t expected, std::int64_t desired) {
+  sync(*storage_, "atomics_compare_exchange", i, true);
+  std::int64_t& s = slot(*storage_, i, "compare_exchange");
+  std::int64_t old = s;
+  if (old == expected) s = desired;
+  return old;
+}
+
+}  // namespace lockstep::atomics

@@ -1,0 +1,34 @@
+// The classic benchmarks give the trace counts their papers publish, under every
+// reduction; the large sizes live in bench/.
+#include <lockstep/explore.hpp>
+
+#include "bench/classic_benchmarks.hpp"
+#include "dpor_oracle.hpp"
+
+using lockstep_test::explore_with;
+using ls::DporMode;
+
+TEST_CASE("readers(N) has 2^N traces", "[dpor][classic]") {
+  for (int n = 1; n <= 4; ++n) {
+    INFO("readers(" << n << ")");
+    auto none = explore_with(lockstep_classic::readers(n), DporMode::none);
+    REQUIRE(none.traces.size() == (1u << n));
+    REQUIRE(explore_with(lockstep_classic::readers(n), DporMode::source).executions == (1u << n));
+    REQUIRE(explore_with(lockstep_classic::readers(n), DporMode::optimal).executions == (1u << n));
+  }
+}
+
+TEST_CASE("lastzero(N) has (N+3)*2^(N-2) traces", "[dpor][classic]") {
+  for (int n = 2; n <= 4; ++n) {
+    INFO("lastzero(" << n << ")");
+    std::uint64_t expected = static_cast<std::uint64_t>(n + 3) << (n - 2);
+    auto opt = explore_with(lockstep_classic::lastzero(n), DporMode::optimal);
+    REQUIRE(opt.executions == expected);
+    REQUIRE(opt.traces.size() == expected);
+    auto src = explore_with(lockstep_classic::lastzero(n), DporMode::source);
+    REQUIRE(src.traces.size() == expected);
+    REQUIRE(src.executions >= expected);
+  }
+  // The brute-force oracle agrees on the smallest size.
+  REQUIRE(explore_with(lockstep_classic::lastzero(2), DporMode::none).traces.size() == 5);
+}
