@@ -15,22 +15,21 @@ namespace {
 [[gnu::tls_model("initial-exec")]] thread_local Controller* tl_controller = nullptr;
 [[gnu::tls_model("initial-exec")]] thread_local Process* tl_process = nullptr;
 
-const Term& atom_normal() {
-  static const Term t = atom("normal");
-  return t;
+// Atoms the controller compares against on every exit, interned once.
+struct WellKnown {
+  Term normal = atom("normal");
+  Term kill = atom("kill");
+  Term killed = atom("killed");
+  Term noproc = atom("noproc");
+};
+const WellKnown& well_known() {
+  static const WellKnown atoms;
+  return atoms;
 }
-const Term& atom_kill() {
-  static const Term t = atom("kill");
-  return t;
-}
-const Term& atom_killed() {
-  static const Term t = atom("killed");
-  return t;
-}
-const Term& atom_noproc() {
-  static const Term t = atom("noproc");
-  return t;
-}
+const Term& atom_normal() { return well_known().normal; }
+const Term& atom_kill() { return well_known().kill; }
+const Term& atom_killed() { return well_known().killed; }
+const Term& atom_noproc() { return well_known().noproc; }
 
 bool is_shutdown(const Term& reason) {
   return reason.is_atom("shutdown") ||

@@ -26,6 +26,14 @@ inline ls::Options sampling(ls::StrategyKind k, std::uint64_t iterations, std::u
   return o;
 }
 
+// Options that replay a counterexample's schedule.
+inline ls::Options replaying(const ls::Counterexample& cx) {
+  ls::Options o;
+  o.strategy = ls::StrategyKind::replay;
+  o.replay = cx.schedule;
+  return o;
+}
+
 inline std::string trace_text(const ls::Result& r) {
   return r.ok() ? std::string() : r.counterexample().format_trace();
 }

@@ -74,10 +74,7 @@ TEST_CASE("different seeds explore different schedules", "[strategies]") {
 TEST_CASE("replaying a counterexample's schedule reproduces its trace exactly", "[strategies]") {
   auto found = ls::check(lost_update, lockstep_test::sampling(StrategyKind::random, 2000));
   REQUIRE_FALSE(found.ok());
-  ls::Options o;
-  o.strategy = StrategyKind::replay;
-  o.replay = found.counterexample().schedule;
-  auto again = ls::check(lost_update, o);
+  auto again = ls::check(lost_update, lockstep_test::replaying(found.counterexample()));
   REQUIRE(again.executions == 1);
   REQUIRE_FALSE(again.ok());
   REQUIRE(again.counterexample().format_trace() == found.counterexample().format_trace());
@@ -87,9 +84,7 @@ TEST_CASE("replaying a counterexample's schedule reproduces its trace exactly", 
 TEST_CASE("a schedule that does not fit the scenario is a replay divergence", "[strategies]") {
   auto found = ls::check(lost_update, lockstep_test::sampling(StrategyKind::random, 2000));
   REQUIRE_FALSE(found.ok());
-  ls::Options o;
-  o.strategy = StrategyKind::replay;
-  o.replay = found.counterexample().schedule;
+  ls::Options o = lockstep_test::replaying(found.counterexample());
   auto other_scenario = [] {
     ls::Pid me = ls::self();
     ls::spawn([me] { ls::send(me, 1); });
