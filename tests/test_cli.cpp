@@ -262,3 +262,19 @@ TEST_CASE("a bounded exhaustive run is incomplete, exit 3, never a pass", "[cli]
   REQUIRE(optimal.status == 0);
   REQUIRE_THAT(optimal.output, Catch::Contains("warning: --dpor optimal is experimental"));
 }
+
+TEST_CASE("json output carries the result, statistics and the counterexample", "[cli]") {
+  Scratch s;
+  auto r = run(example("lost_update") + " --exhaustive --json", s.dir);
+  INFO(r.output);
+  REQUIRE(r.status == 1);
+  REQUIRE(r.output.front() == '{');
+  REQUIRE_THAT(r.output, Catch::Contains("\"ok\": false"));
+  REQUIRE_THAT(r.output, Catch::Contains("\"kind\": \"assertion\""));
+  REQUIRE_THAT(r.output, Catch::Contains("\"schedule_file\": \"lockstep-lost_update.schedule\""));
+  REQUIRE_THAT(r.output, Catch::Contains("\"event\": \"send {:get, #PID<0.3.0>} -> #PID<0.2.0>\""));
+  auto ok = run(example("bank_ok") + " --exhaustive --json", s.dir);
+  REQUIRE(ok.status == 0);
+  REQUIRE_THAT(ok.output, Catch::Contains("\"ok\": true, \"complete\": true"));
+  REQUIRE_THAT(ok.output, Catch::Contains("\"executions\": 12"));
+}

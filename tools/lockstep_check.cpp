@@ -55,6 +55,7 @@ that replays it exactly.
   --trace-out FILE         also write the counterexample's trace to FILE
   --stats                  print timing: elapsed seconds, executions and steps per second
   --quiet                  print only the result line and counterexample summaries
+  --json                   print the result as one JSON object instead of text
   --help                   this text
 )";
 
@@ -69,6 +70,7 @@ struct CliOptions {
   bool stats = false;
   bool quiet = false;
   bool exhaustive = false;
+  bool json = false;
   std::string replay_file;
   std::string schedule_out;
   std::string trace_out;
@@ -168,6 +170,8 @@ CliOptions parse_args(int argc, char** argv) {
       cli.trace_out = need();
     } else if (arg == "--stats") {
       cli.stats = true;
+    } else if (arg == "--json") {
+      cli.json = true;
     } else if (arg == "--quiet" || arg == "-q") {
       cli.quiet = true;
     } else if (arg == "--exhaustive") {
@@ -249,8 +253,36 @@ std::string describe(const CliOptions& cli) {
   return s;
 }
 
+// Writes each counterexample's schedule (not when replaying); returns the paths.
+std::vector<std::string> write_schedules(const CliOptions& cli, const ls::Result& r) {
+  std::vector<std::string> paths;
+  if (cli.options.strategy == ls::StrategyKind::replay) return paths;
+  std::size_t total = r.counterexamples.size();
+  for (std::size_t i = 0; i < total; ++i) {
+    const ls::Counterexample& cx = r.counterexamples[i];
+    std::string path = cli.schedule_out.empty() ? "lockstep-" + cx.schedule.scenario : cli.schedule_out;
+    if (total > 1) path += "-" + std::to_string(i + 1);
+    if (cli.schedule_out.empty()) path += ".schedule";
+    cx.schedule.save(path);
+    paths.push_back(path);
+  }
+  return paths;
+}
+
+void write_traces(const CliOptions& cli, const ls::Result& r) {
+  if (cli.trace_out.empty()) return;
+  std::size_t total = r.counterexamples.size();
+  for (std::size_t i = 0; i < total; ++i) {
+    const ls::Counterexample& cx = r.counterexamples[i];
+    std::string path = total > 1 ? cli.trace_out + "." + std::to_string(i + 1) : cli.trace_out;
+    std::ofstream f(path);
+    f << cx.message << "\n" << cx.format_trace();
+    if (!f) throw ls::ConfigError("cannot write trace file '" + path + "'");
+  }
+}
+
 void print_counterexample(const CliOptions& cli, const std::string& argv0, const ls::Counterexample& cx,
-                          std::size_t index, std::size_t total) {
+                          std::size_t index, std::size_t total, const std::string& schedule_path) {
   bool replaying = cli.options.strategy == ls::StrategyKind::replay;
   std::cout << "\ncounterexample";
   if (total > 1) std::cout << " " << index + 1 << " of " << total;
@@ -266,20 +298,62 @@ void print_counterexample(const CliOptions& cli, const std::string& argv0, const
   std::cout << ":\n  " << cx.message << "\n";
   if (!cx.location.empty()) std::cout << "  at " << cx.location << "\n";
   if (!cli.quiet) std::cout << "\ntrace:\n" << cx.format_trace();
-  if (!cli.trace_out.empty()) {
-    std::string path = total > 1 ? cli.trace_out + "." + std::to_string(index + 1) : cli.trace_out;
-    std::ofstream f(path);
-    f << cx.message << "\n" << cx.format_trace();
-    if (!f) throw ls::ConfigError("cannot write trace file '" + path + "'");
-  }
   if (replaying) return;
-  std::string path = cli.schedule_out.empty() ? "lockstep-" + cx.schedule.scenario : cli.schedule_out;
-  if (total > 1) path += "-" + std::to_string(index + 1);
-  if (cli.schedule_out.empty()) path += ".schedule";
-  cx.schedule.save(path);
-  std::cout << "\nschedule written to " << path << "\nreplay it with:\n  " << argv0 << " "
+  std::cout << "\nschedule written to " << schedule_path << "\nreplay it with:\n  " << argv0 << " "
             << shell_quote(cli.library) << " --scenario " << cx.schedule.scenario << " --replay "
-            << shell_quote(path) << "\n";
+            << shell_quote(schedule_path) << "\n";
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+void print_json(const CliOptions& cli, const ls::ScenarioInfo& info, const ls::Result& r,
+                const std::vector<std::string>& schedules) {
+  std::ostream& o = std::cout;
+  double secs = r.elapsed_seconds > 0 ? r.elapsed_seconds : 1e-9;
+  o << "{\"scenario\": " << json_string(info.name) << ", \"library\": " << json_string(cli.library)
+    << ", \"mode\": " << json_string(describe(cli)) << ", \"ok\": " << (r.ok() ? "true" : "false")
+    << ", \"complete\": " << (r.complete() ? "true" : "false")
+    << ", \"incomplete\": " << json_string(r.incomplete) << ", \"executions\": " << r.executions
+    << ", \"blocked\": " << r.blocked << ", \"steps\": " << r.steps << ", \"max_depth\": " << r.max_depth
+    << ", \"elapsed_seconds\": " << r.elapsed_seconds << ", \"executions_per_second\": " << r.executions / secs
+    << ", \"peak_tree_nodes\": " << r.peak_nodes << ", \"counterexamples\": [";
+  for (std::size_t i = 0; i < r.counterexamples.size(); ++i) {
+    const ls::Counterexample& cx = r.counterexamples[i];
+    o << (i ? ", " : "") << "{\"kind\": " << json_string(ls::to_string(cx.kind))
+      << ", \"message\": " << json_string(cx.message) << ", \"location\": " << json_string(cx.location)
+      << ", \"iteration\": " << cx.iteration << ", \"seed\": " << cx.seed
+      << ", \"schedule_file\": " << json_string(i < schedules.size() ? schedules[i] : "") << ", \"trace\": [";
+    for (std::size_t k = 0; k < cx.trace.size(); ++k) {
+      const ls::TraceEvent& e = cx.trace[k];
+      o << (k ? ", " : "") << "{\"step\": " << e.step << ", \"pid\": " << json_string(e.pid ? e.pid.to_string() : "timer")
+        << ", \"event\": " << json_string(e.text) << "}";
+    }
+    o << "]}";
+  }
+  o << "], \"warnings\": [";
+  for (std::size_t i = 0; i < r.warnings.size(); ++i) {
+    o << (i ? ", " : "") << json_string(r.warnings[i].message);
+  }
+  o << "]}\n";
 }
 
 int run(int argc, char** argv) {
@@ -323,9 +397,11 @@ int run(int argc, char** argv) {
                  "of exit signals, links and monitors (docs/exploration.md); --dpor source is sound\n";
   }
 
-  std::cout << "lockstep: checking " << info->name << " (" << cli.library << ") with "
-            << describe(cli) << "\n";
-  std::cout.flush();
+  if (!cli.json) {
+    std::cout << "lockstep: checking " << info->name << " (" << cli.library << ") with "
+              << describe(cli) << "\n";
+    std::cout.flush();
+  }
   // Progress on long runs: a line redrawn on stderr at most once a second, only on a
   // terminal (so piped and CI output stays byte-for-byte reproducible).
   bool drew_progress = false;
@@ -352,9 +428,20 @@ int run(int argc, char** argv) {
   ls::Result r = cli.exhaustive ? ls::explore(info->body, cli.options) : ls::check(info->body, cli.options);
   if (drew_progress) std::fprintf(stderr, "\r%60s\r", "");
 
+  std::vector<std::string> schedules = write_schedules(cli, r);
+  write_traces(cli, r);
+  auto exit_status = [&] {
+    if (!r.ok()) return kExitCounterexample;
+    return r.incomplete.empty() ? kExitOk : kExitIncomplete;
+  };
+  if (cli.json) {
+    print_json(cli, *info, r, schedules);
+    return exit_status();
+  }
   std::string argv0 = argv[0];
   for (std::size_t i = 0; i < r.counterexamples.size(); ++i) {
-    print_counterexample(cli, argv0, r.counterexamples[i], i, r.counterexamples.size());
+    print_counterexample(cli, argv0, r.counterexamples[i], i, r.counterexamples.size(),
+                         i < schedules.size() ? schedules[i] : std::string());
   }
   if (!r.warnings.empty()) {
     std::cout << "\nwarnings (" << r.warnings.size() << " distinct; --fail-on-crash makes them counterexamples):\n";
@@ -387,8 +474,7 @@ int run(int argc, char** argv) {
                 r.elapsed_seconds, r.executions / secs, r.steps / secs,
                 static_cast<unsigned long long>(r.max_depth));
   }
-  if (!r.ok()) return kExitCounterexample;
-  return r.incomplete.empty() ? kExitOk : kExitIncomplete;
+  return exit_status();
 }
 
 }  // namespace
