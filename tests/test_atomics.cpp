@@ -66,3 +66,33 @@ TEST_CASE("a get-then-put race on an atomic is found; add_get is not racy", "[at
   REQUIRE_FALSE(ls::check(racy, lockstep_test::sampling(ls::StrategyKind::random, 500)).ok());
   REQUIRE(ls::check(safe, lockstep_test::sampling(ls::StrategyKind::random, 500)).ok());
 }
+
+TEST_CASE("nif_sync is a scheduling point recorded in the trace", "[atomics]") {
+  // Two processes each do check-then-act on a plain shared int behind nif_sync: the
+  // interleaving between the check and the act is explored, and the trace names the kind.
+  auto body = [] {
+    auto cache = std::make_shared<int>(0);
+    ls::Pid me = ls::self();
+    for (int i = 0; i < 2; ++i) {
+      ls::spawn([cache, me] {
+        ls::nif_sync(ls::tuple(ls::atom("ets_lookup"), ls::atom("cache")),
+                     {.object = 7, .key = 1, .whole_object = false, .write = false});
+        bool missing = *cache == 0;
+        if (missing) {
+          ls::nif_sync(ls::tuple(ls::atom("ets_insert"), ls::atom("cache")),
+                       {.object = 7, .key = 1, .whole_object = false, .write = true});
+          *cache += 1;
+        }
+        ls::send(me, ls::atom("done"));
+      });
+    }
+    ls::receive();
+    ls::receive();
+    LOCKSTEP_ASSERT(*cache == 1, "the value is computed once");
+  };
+  auto r = ls::check(body, lockstep_test::sampling(ls::StrategyKind::random, 500));
+  REQUIRE_FALSE(r.ok());
+  REQUIRE_THAT(r.counterexample().format_trace(), Catch::Contains("nif {:ets_insert, :cache}"));
+  REQUIRE_THAT(r.counterexample().format_trace(), Catch::Contains("nif {:ets_lookup, :cache}"));
+  REQUIRE_THROWS_AS(ls::nif_sync(ls::atom("outside")), ls::UsageError);
+}
