@@ -36,7 +36,7 @@ TEST_CASE("an out-of-range index is badarg", "[atomics]") {
   REQUIRE(reason[0] == ls::atom("badarg"));
 }
 
-TEST_CASE("a get-then-put race on an atomic is found; add_get is not racy", "[atomics]") {
+TEST_CASE("a get-then-put race on an atomic is found and add_get is not racy", "[atomics]") {
   auto racy = [] {
     auto a = ls::atomics::new_array(1);
     ls::Pid me = ls::self();
