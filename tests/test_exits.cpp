@@ -39,7 +39,7 @@ TEST_CASE("monitoring a dead process delivers noproc at once", "[exits]") {
   REQUIRE(down[4] == atom("noproc"));
 }
 
-TEST_CASE("demonitor stops DOWN; with flush it removes one already delivered", "[exits]") {
+TEST_CASE("demonitor stops DOWN and with flush removes one already delivered", "[exits]") {
   std::optional<ls::Term> after_demonitor, after_flush;
   auto r = run_once([&] {
     ls::Pid a = ls::spawn([] { ls::receive(); });

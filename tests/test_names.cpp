@@ -38,7 +38,7 @@ TEST_CASE("register_name fails for a taken name, a named process or a dead one",
   REQUIRE_FALSE(dead);
 }
 
-TEST_CASE("unregister_name frees the name; unregistering twice is harmless", "[names]") {
+TEST_CASE("unregister_name frees the name and unregistering twice is harmless", "[names]") {
   std::optional<ls::Pid> after;
   bool again = false;
   auto r = run_once([&] {
@@ -90,7 +90,7 @@ TEST_CASE("send to a registered name delivers to its process", "[names]") {
   REQUIRE(got == ls::list({42, 43}));
 }
 
-TEST_CASE("send to an unregistered name raises badarg; {name, node} drops", "[names]") {
+TEST_CASE("send to an unregistered name raises badarg but {name, node} drops", "[names]") {
   ls::Term reason;
   bool dropped_ok = false;
   auto r = run_once([&] {
