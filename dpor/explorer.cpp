@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "dpor/dependency.hpp"
 
@@ -192,12 +193,18 @@ void Explorer::analyse_races() {
   std::vector<Disable> disables;
   std::size_t last_barrier = kNone;
   std::vector<std::size_t> direct, deps;
+  std::unordered_map<std::uint64_t, std::vector<std::pair<std::size_t, const core::Access*>>> by_object;
+  std::vector<std::size_t> seen(n, 0);  // seen[j] == i + 1: j already found for event i
+  auto object_key = [](const core::Access& a) {
+    return (a.object * 0x9e3779b97f4a7c15ULL) ^ static_cast<std::uint64_t>(a.kind);
+  };
   // Pass 1: happens-before and the races.
   for (std::size_t i = 0; i < n; ++i) {
     const EventRecord& e = events_[i];
     if (e.barrier) {
       hb[i].set_below(i);
       last_barrier = i;
+      by_object.clear();
       continue;
     }
     direct.clear();
@@ -206,10 +213,21 @@ void Explorer::analyse_races() {
     if (prev == kNone) prev = at(spawned_by, e.id.pid);
     if (prev != kNone) direct.push_back(prev);
     if (last_barrier != kNone) direct.push_back(last_barrier);
-    std::size_t from = last_barrier == kNone ? 0 : last_barrier + 1;
-    for (std::size_t j = from; j < i; ++j) {
-      if (events_[j].id.pid != e.id.pid && dependent(events_[j], e)) deps.push_back(j);
+    // Earlier events touching the same objects (the index is reset at each barrier, which
+    // orders everything before it anyway).
+    for (const core::Access& a : e.accesses) {
+      auto found = by_object.find(object_key(a));
+      if (found == by_object.end()) continue;
+      for (const auto& [j, b] : found->second) {
+        if (seen[j] == i + 1 || events_[j].id.pid == e.id.pid) continue;
+        if (b->kind == a.kind && b->object == a.object && conflicts(*b, events_[j].id, a)) {
+          seen[j] = i + 1;
+          deps.push_back(j);
+        }
+      }
     }
+    std::sort(deps.begin(), deps.end());
+    for (const core::Access& a : e.accesses) by_object[object_key(a)].emplace_back(i, &a);
     for (const auto* preds : {&direct, &deps}) {
       for (std::size_t d : *preds) {
         hb[i].merge(hb[d]);
