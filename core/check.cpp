@@ -13,6 +13,37 @@ namespace core {
 
 namespace {
 
+// Follows a pid sequence to its end and keeps the last event's record (see Probe).
+class ProbeStrategy final : public Strategy {
+ public:
+  explicit ProbeStrategy(const std::vector<std::uint32_t>& pids) : pids_(pids) {}
+  bool begin_execution() override { return true; }
+  bool observes_events() const override { return true; }
+  std::size_t pick(const Choice& choice) override {
+    if (next_ >= pids_.size()) return kAbandon;
+    for (std::size_t i = 0; i < choice.enabled.size(); ++i) {
+      if (choice.enabled[i].pid.id == pids_[next_]) {
+        ++next_;
+        return i;
+      }
+    }
+    return kAbandon;  // cannot be followed
+  }
+  void observe(const EventRecord& e) override {
+    if (!e.barrier && next_ == pids_.size()) {
+      last_ = e;
+      done_ = true;
+    }
+  }
+  const EventRecord* result() const { return done_ ? &last_ : nullptr; }
+
+ private:
+  const std::vector<std::uint32_t>& pids_;
+  std::size_t next_ = 0;
+  EventRecord last_;
+  bool done_ = false;
+};
+
 std::string describe_step(const StepLogEntry& e) {
   return Pid{e.pid, 0}.to_string() + " " + std::string(verb(e.kind));
 }
@@ -86,6 +117,20 @@ Result run_executions(const std::function<void()>& root, Strategy& strategy, con
   }
   Controller controller(config);
   Result result;
+  std::unique_ptr<Controller> prober;
+  EventRecord probed;
+  if (strategy.observes_events()) {
+    ControllerConfig probe_config = config;
+    probe_config.fail_on_crash = false;
+    prober = std::make_unique<Controller>(probe_config);
+    strategy.set_probe([&](const std::vector<std::uint32_t>& pids) -> const EventRecord* {
+      ProbeStrategy probe(pids);
+      prober->run(root, probe);
+      if (probe.result() == nullptr) return nullptr;
+      probed = *probe.result();
+      return &probed;
+    });
+  }
   while (strategy.begin_execution()) {
     const ExecutionOutcome& out = controller.run(root, strategy);
     strategy.end_execution(

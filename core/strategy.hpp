@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <vector>
 #include <span>
 #include <string>
 
@@ -41,6 +43,11 @@ struct ExecutionSummary {
 // pick() may return this to abandon the execution (e.g. it is sleep-set blocked).
 inline constexpr std::size_t kAbandon = static_cast<std::size_t>(-1);
 
+// Runs the scenario along `pids` (one pid per step, barriers in between as they come) and
+// returns the record of the last step's event, or nullptr if the sequence cannot be
+// followed. Given to explorers that need to know what an event would do elsewhere.
+using Probe = std::function<const EventRecord*(const std::vector<std::uint32_t>& pids)>;
+
 class Strategy {
  public:
   virtual ~Strategy() = default;
@@ -52,6 +59,7 @@ class Strategy {
   // enabled) and see an EventRecord of every executed event through observe().
   virtual bool observes_events() const { return false; }
   virtual void observe(const EventRecord& /*event*/) {}
+  virtual void set_probe(Probe /*probe*/) {}
   virtual void end_execution(const ExecutionSummary& /*summary*/) {}
   // The seed of the current execution, for reports (0 when not seeded).
   virtual std::uint64_t execution_seed() const { return 0; }

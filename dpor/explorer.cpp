@@ -191,6 +191,7 @@ void Explorer::analyse_races() {
   };
   std::vector<Race> races;
   std::vector<Disable> disables;
+  auto e_pid = [&](std::size_t i) { return events_[i].id.pid; };
   std::size_t last_barrier = kNone;
   std::vector<std::size_t> direct, deps;
   std::unordered_map<std::uint64_t, std::vector<std::pair<std::size_t, const core::Access*>>> by_object;
@@ -265,8 +266,11 @@ void Explorer::analyse_races() {
   moved.reserve(races.size() + disables.size());
   for (const Race& r : races) {
     Sequence v = notdep(r.j, r.i);
-    // Moved before j, event i no longer sees what j wrote (see without_consequences_of).
-    moved.push_back(without_consequences_of(events_[r.i], events_[r.j]));
+    // Moved before j, event i no longer sees what j wrote (see without_consequences_of);
+    // when its record cannot be adjusted, run it there to see what it does.
+    EventRecord reversed = without_consequences_of(events_[r.i], events_[r.j]);
+    if (reversed.unknown && mode_ == DporMode::optimal) reversed = probe_next(event_node_[r.j], v, e_pid(r.i));
+    moved.push_back(std::move(reversed));
     v.push_back(&moved.back());
     reverse_race(event_node_[r.j], std::move(v));
   }
@@ -277,15 +281,20 @@ void Explorer::analyse_races() {
     std::size_t node = event_node_[d.kill];
     const Node& at_kill = stack_[node];
     if (!std::binary_search(at_kill.enabled.begin(), at_kill.enabled.end(), d.victim)) continue;
+    Sequence v = notdep(d.kill, n);
     EventRecord pending;
     pending.id = core::EventId{d.victim, 0};
     pending.unknown = true;
+    bool known = false;
     for (const auto* set : {&at_kill.sleep, &at_kill.explored}) {
       for (const Sleeper& s : *set) {
-        if (s.first == d.victim) pending = s.second;
+        if (s.first == d.victim) {
+          pending = s.second;
+          known = true;
+        }
       }
     }
-    Sequence v = notdep(d.kill, n);
+    if (!known && mode_ == DporMode::optimal) pending = probe_next(node, v, d.victim);
     moved.push_back(std::move(pending));
     v.push_back(&moved.back());
     reverse_race(node, std::move(v));
@@ -324,6 +333,20 @@ EventRecord Explorer::without_consequences_of(const EventRecord& moved, const Ev
   }
   std::erase_if(out.accesses, [&](const core::Access& a) { return (a.causes & stale) != 0; });
   return out;
+}
+
+EventRecord Explorer::probe_next(std::size_t node, const Sequence& v, std::uint32_t pid) {
+  EventRecord unknown;
+  unknown.id = core::EventId{pid, 0};
+  unknown.unknown = true;
+  if (!probe_) return unknown;
+  std::vector<std::uint32_t> pids;
+  for (std::size_t k = 0; k < node; ++k) pids.push_back(stack_[k].chosen);
+  for (const EventRecord* e : v) pids.push_back(e->id.pid);
+  pids.push_back(pid);
+  ++stats_.probes;
+  const EventRecord* found = probe_(pids);
+  return found != nullptr ? *found : unknown;
 }
 
 std::vector<std::uint32_t> Explorer::initials(const Sequence& v) {

@@ -35,6 +35,7 @@ struct ExplorerStats {
   std::uint64_t events = 0;
   std::uint64_t max_depth = 0;
   std::uint64_t peak_nodes = 0;  // exploration stack + wakeup tree nodes, at most
+  std::uint64_t probes = 0;      // partial executions run to learn what a moved event does
   std::string incomplete;        // non-empty: a bound was hit (what, and which option)
 };
 
@@ -48,6 +49,7 @@ class Explorer final : public core::Strategy {
   bool observes_events() const override { return true; }
   void observe(const core::EventRecord& event) override;
   void end_execution(const core::ExecutionSummary& summary) override;
+  void set_probe(core::Probe probe) override { probe_ = std::move(probe); }
 
   const ExplorerStats& stats() const { return stats_; }
   // For oracle tests: called after every execution with its events (barriers included).
@@ -75,9 +77,14 @@ class Explorer final : public core::Strategy {
   static std::vector<std::uint32_t> initials(const Sequence& v);
   static core::EventRecord without_consequences_of(const core::EventRecord& moved,
                                                    const core::EventRecord& overtaken);
+  // What process `pid` does next after the prefix of stack node `node` followed by `v`,
+  // found by running it; unknown if it cannot be run.
+  core::EventRecord probe_next(std::size_t node, const Sequence& v, std::uint32_t pid);
   void insert(WakeupNode* at, Sequence v);
   WakeupNode* child(WakeupNode* at, std::uint32_t pid) const;
 
+  core::Probe probe_;
+  std::uint64_t probes_ = 0;
   DporMode mode_;
   std::uint64_t max_executions_;
   std::uint64_t max_depth_;

@@ -393,8 +393,9 @@ int run(int argc, char** argv) {
   cli.options.scenario_name = info->name;
   cli.options.validate();
   if (cli.exhaustive && cli.options.dpor == ls::DporMode::optimal) {
-    std::cerr << "lockstep-check: warning: --dpor optimal is experimental: it can miss interleavings "
-                 "of exit signals, links and monitors (docs/exploration.md); --dpor source is sound\n";
+    std::cerr << "lockstep-check: warning: --dpor optimal is experimental: on rare scenarios mixing "
+                 "exit signals, links and monitors it can miss interleavings (docs/exploration.md); "
+                 "--dpor source is sound\n";
   }
 
   if (!cli.json) {
