@@ -268,7 +268,12 @@ void Explorer::analyse_races() {
     Sequence v = notdep(r.j, r.i);
     // Moved before j, event i no longer sees what j wrote (see without_consequences_of);
     // when its record cannot be adjusted, run it there to see what it does.
-    EventRecord reversed = without_consequences_of(events_[r.i], events_[r.j]);
+    // Overtaken: j and the events between j and i that happen after j (they move after i).
+    std::vector<const EventRecord*> overtaken{&events_[r.j]};
+    for (std::size_t k = r.j + 1; k < r.i; ++k) {
+      if (!events_[k].barrier && hb[k].test(r.j)) overtaken.push_back(&events_[k]);
+    }
+    EventRecord reversed = without_consequences_of(events_[r.i], overtaken);
     if (reversed.unknown && mode_ == DporMode::optimal) reversed = probe_next(event_node_[r.j], v, e_pid(r.i));
     moved.push_back(std::move(reversed));
     v.push_back(&moved.back());
@@ -301,23 +306,32 @@ void Explorer::analyse_races() {
   }
 }
 
-// The record `moved` would have if it ran before `overtaken`: consequences decided by state
-// that `overtaken` wrote are dropped when the other branch is known to do nothing more
-// (a link or monitor of a process that was not yet dead); otherwise the event is unknown.
-EventRecord Explorer::without_consequences_of(const EventRecord& moved, const EventRecord& overtaken) {
+// The record `moved` would have if it ran before the `overtaken` events (the racing event
+// and those that happen after it): consequences decided by state they wrote are dropped
+// when the other branch is known to do nothing more (a link or monitor of a process that
+// was not yet dead); otherwise the event is unknown (and optimal mode probes it).
+EventRecord Explorer::without_consequences_of(const EventRecord& moved,
+                                              const std::vector<const EventRecord*>& overtaken) {
   EventRecord out = moved;
-  // A receive with an expired timeout that took the overtaken event's message times out.
+  // A receive with an expired timeout that took an overtaken event's message times out.
   for (core::Access& a : out.accesses) {
-    if (a.mode == core::AccessMode::consume_due && a.peer == overtaken.id) {
-      a.mode = core::AccessMode::timeout;
-      a.peer = {};
+    if (a.mode != core::AccessMode::consume_due) continue;
+    for (const EventRecord* o : overtaken) {
+      if (a.peer == o->id) {
+        a.mode = core::AccessMode::timeout;
+        a.peer = {};
+        break;
+      }
     }
   }
   if (moved.conditions.empty()) return out;
-  std::uint64_t stale = 0;  // conditions the overtaken event wrote
+  std::uint64_t stale = 0;  // conditions an overtaken event wrote
   for (std::size_t c = 0; c < moved.conditions.size(); ++c) {
-    for (const core::Access& a : overtaken.accesses) {
-      if (conflicts(a, overtaken.id, moved.conditions[c])) {
+    for (const EventRecord* o : overtaken) {
+      bool hit = std::any_of(o->accesses.begin(), o->accesses.end(), [&](const core::Access& a) {
+        return conflicts(a, o->id, moved.conditions[c]);
+      });
+      if (hit) {
         stale |= std::uint64_t{1} << (c < 63 ? c : 63);
         break;
       }

@@ -76,7 +76,7 @@ class Explorer final : public core::Strategy {
   bool weak_initial(std::uint32_t pid, const core::EventRecord& event, const Sequence& v) const;
   static std::vector<std::uint32_t> initials(const Sequence& v);
   static core::EventRecord without_consequences_of(const core::EventRecord& moved,
-                                                   const core::EventRecord& overtaken);
+                                                   const std::vector<const core::EventRecord*>& overtaken);
   // What process `pid` does next after the prefix of stack node `node` followed by `v`,
   // found by running it; unknown if it cannot be run.
   core::EventRecord probe_next(std::size_t node, const Sequence& v, std::uint32_t pid);
