@@ -1,6 +1,5 @@
 // The scenario-facing functions of process.hpp, exits.hpp, names.hpp and shared_sync.hpp:
 // each fills the caller's PendingOp and stops at the sync point.
-#include <cstring>
 
 #include "core/controller.hpp"
 #include "lockstep/errors.hpp"

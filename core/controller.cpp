@@ -106,7 +106,6 @@ Process& Controller::new_process(std::function<void()> body, bool root, Process*
 
 void Controller::fiber_entry(void* arg) {
   auto& p = *static_cast<Process*>(arg);
-  Controller& c = *p.controller;
   std::optional<Term> reason = atom_normal();
   try {
     if (p.unwinding) throw ProcessUnwind{};  // torn down before it ever ran
@@ -127,7 +126,6 @@ void Controller::fiber_entry(void* arg) {
     p.op = PendingOp{.kind = OpKind::exit, .term = std::move(*reason)};
     p.fiber.yield();
   }
-  (void)c;
 }
 
 void Controller::resume(Process& p) {

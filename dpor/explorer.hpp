@@ -84,7 +84,6 @@ class Explorer final : public core::Strategy {
   WakeupNode* child(WakeupNode* at, std::uint32_t pid) const;
 
   core::Probe probe_;
-  std::uint64_t probes_ = 0;
   DporMode mode_;
   std::uint64_t max_executions_;
   std::uint64_t max_depth_;
