@@ -16,8 +16,6 @@ using ls::tuple;
 
 namespace {
 
-ls::Pid pid(std::uint32_t i) { return ls::Pid{i, 0}; }
-
 struct Named {
   const char* name;
   std::function<void()> body;
