@@ -176,6 +176,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   tl_controller = this;
   procs_.clear();
   timers_.clear();
+  locals_.clear();
   monitors_.clear();
   monitors_ever_.clear();
   timer_targets_.clear();

@@ -76,6 +76,15 @@ class Controller {
   [[noreturn]] void abort_execution(CounterexampleKind kind, std::string message,
                                     std::string location);
   Ref make_ref(Process& p);
+  // State of a model component (persistent terms, ETS, ...) that lives for one execution
+  // of this controller: created on first use, destroyed when the next execution starts.
+  template <typename T>
+  T& execution_local() {
+    static const char key = 0;  // one address per T
+    auto& slot = locals_[&key];
+    if (!slot) slot = std::shared_ptr<void>(new T(), [](void* p) { delete static_cast<T*>(p); });
+    return *static_cast<T*>(slot.get());
+  }
   std::int64_t clock() const { return clock_; }
   // Tie-break for equal deadlines: by process, then its own order (independent of others).
   static std::uint64_t deadline_seq(const Process& p) { return (std::uint64_t{p.pid.id} << 32) | p.events; }
@@ -171,6 +180,7 @@ class Controller {
   std::map<Ref, Monitor> monitors_ever_;  // every monitor of the execution, kept after it ends
   std::map<Ref, std::uint32_t> timer_targets_;  // every timer's destination, kept after it ends
   std::map<Term, std::uint32_t> names_;
+  std::map<const void*, std::shared_ptr<void>> locals_;  // see execution_local()
   std::vector<TraceEvent> trace_;
   ExecutionOutcome outcome_;
   std::optional<Counterexample> abort_;

@@ -7,6 +7,7 @@
 #include "lockstep/exits.hpp"
 #include "lockstep/names.hpp"
 #include "lockstep/options.hpp"
+#include "lockstep/persistent_term.hpp"
 #include "lockstep/process.hpp"
 #include "lockstep/result.hpp"
 #include "lockstep/scenario.hpp"
