@@ -148,7 +148,7 @@ void Explorer::observe(const EventRecord& event) {
   std::size_t k = next_node_ - 1;
   event_node_.push_back(k);
   Node& n = stack_[k];
-  n.event = event;
+  n.event = std::make_shared<const EventRecord>(event);
   if (mode_ == DporMode::optimal) {
     if (WakeupNode* c = child(n.wakeup, n.chosen)) c->event = event;
   }
@@ -156,7 +156,7 @@ void Explorer::observe(const EventRecord& event) {
   pending_sleep_.clear();
   for (const auto* set : {&n.sleep, &n.explored}) {
     for (const Sleeper& s : *set) {
-      if (s.first != event.id.pid && !dependent(event, s.second)) pending_sleep_.push_back(s);
+      if (s.first != event.id.pid && !dependent(event, *s.second)) pending_sleep_.push_back(s);
     }
   }
 }
@@ -294,7 +294,7 @@ void Explorer::analyse_races() {
     for (const auto* set : {&at_kill.sleep, &at_kill.explored}) {
       for (const Sleeper& s : *set) {
         if (s.first == d.victim) {
-          pending = s.second;
+          pending = *s.second;
           known = true;
         }
       }
@@ -407,7 +407,7 @@ void Explorer::reverse_race(std::size_t node, Sequence v) {
   // optimal: skip if a sleeping process already covers v, else insert v into wut(node).
   for (const auto* set : {&n.sleep, &n.explored}) {
     for (const Sleeper& s : *set) {
-      if (weak_initial(s.first, s.second, v)) return;
+      if (weak_initial(s.first, *s.second, v)) return;
     }
   }
   insert(n.wakeup, std::move(v));

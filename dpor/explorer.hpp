@@ -57,12 +57,13 @@ class Explorer final : public core::Strategy {
 
  private:
   struct WakeupNode;
-  using Sleeper = std::pair<std::uint32_t, core::EventRecord>;
+  // A sleeping process and what it did when explored (shared: sleep sets copy it often).
+  using Sleeper = std::pair<std::uint32_t, std::shared_ptr<const core::EventRecord>>;
   using Sequence = std::vector<const core::EventRecord*>;
   struct Node {
     std::vector<std::uint32_t> enabled;  // sorted pids
     std::uint32_t chosen = 0;
-    core::EventRecord event;             // what `chosen` did here in the current execution
+    std::shared_ptr<const core::EventRecord> event;  // what `chosen` did here in the current execution
     std::vector<Sleeper> sleep;          // inherited sleep set
     std::vector<Sleeper> explored;       // branches already finished here
     std::vector<std::uint32_t> backtrack;  // none / source
