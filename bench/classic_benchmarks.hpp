@@ -37,4 +37,22 @@ inline std::function<void()> lastzero(int n) {
   };
 }
 
+// indexer(N): N threads each insert 4 values into a 128-slot hash table with
+// compare-and-swap, probing linearly on collision (Flanagan & Godefroid, POPL 2005).
+// Hashes first collide at N = 12: 8^(N-11) traces for 12 <= N.
+inline std::function<void()> indexer(int n) {
+  return [n] {
+    auto table = ls::atomics::new_array(128);
+    for (int tid = 0; tid < n; ++tid) {
+      ls::spawn([table, tid]() mutable {
+        for (int m = 1; m <= 4; ++m) {
+          std::int64_t w = m * 11 + tid;
+          auto h = static_cast<std::size_t>((w * 7) % 128);
+          while (table.compare_exchange(h, 0, w) != 0) h = (h + 1) % 128;
+        }
+      });
+    }
+  };
+}
+
 }  // namespace lockstep_classic

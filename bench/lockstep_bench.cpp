@@ -106,6 +106,10 @@ int main(int argc, char** argv) {
     int z = mode == ls::DporMode::none ? 3 : (large ? 11 : 8);
     rows.push_back(run_explore("readers(" + std::to_string(r) + ")", lockstep_classic::readers(r), mode));
     rows.push_back(run_explore("lastzero(" + std::to_string(z) + ")", lockstep_classic::lastzero(z), mode));
+    if (mode != ls::DporMode::none) {
+      int x = large ? 15 : 14;
+      rows.push_back(run_explore("indexer(" + std::to_string(x) + ")", lockstep_classic::indexer(x), mode));
+    }
   }
   double bare = bare_switch_ns(10'000'000);
 

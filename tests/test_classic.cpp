@@ -32,3 +32,12 @@ TEST_CASE("lastzero(N) has (N+3)*2^(N-2) traces", "[dpor][classic]") {
   // The brute-force oracle agrees on the smallest size.
   REQUIRE(explore_with(lockstep_classic::lastzero(2), DporMode::none).traces.size() == 5);
 }
+
+TEST_CASE("indexer(N) has 8^(N-11) traces", "[dpor][classic]") {
+  auto mode = GENERATE(DporMode::source, DporMode::optimal);
+  REQUIRE(explore_with(lockstep_classic::indexer(11), mode).executions == 1);
+  REQUIRE(explore_with(lockstep_classic::indexer(12), mode).executions == 8);
+  auto thirteen = explore_with(lockstep_classic::indexer(13), mode);
+  REQUIRE(thirteen.executions == 64);
+  REQUIRE(thirteen.traces.size() == 64);
+}
