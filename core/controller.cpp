@@ -152,6 +152,18 @@ void Controller::sync(Process& p) {
   }
 }
 
+void Controller::begin_event(EventId id, bool barrier) {
+  event_.id = id;
+  event_.barrier = barrier;
+  event_.unknown = false;
+  event_.label = 0;
+  event_.spawned = 0;
+  event_.accesses.clear();
+  event_.conditions.clear();
+  event_.plain_alternative = 0;
+  event_.killed.clear();
+}
+
 void Controller::set_abort(Counterexample cx) {
   abort_ = std::move(cx);
   abort_choices_ = outcome_.choices.size();
@@ -202,15 +214,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
     while (!halted()) {
       collect_enabled();
       if (enabled_.empty()) {
-        if (observing_) {
-          event_.id = EventId{0, barriers_};
-          event_.barrier = true;
-          event_.accesses.clear();
-          event_.conditions.clear();
-          event_.plain_alternative = 0;
-          event_.killed.clear();
-          event_.spawned = 0;
-        }
+        if (observing_) begin_event(EventId{0, barriers_}, true);
         if (fire_next_deadline()) {
           if (observing_) {
             ++barriers_;
@@ -244,13 +248,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
       Process& p = *find(enabled_[index].pid);
       out.step_log.push_back({p.pid.id, p.op.kind});
       if (observing_) {
-        event_.id = EventId{p.pid.id, p.events};
-        event_.barrier = false;
-        event_.spawned = 0;
-        event_.accesses.clear();
-        event_.conditions.clear();
-        event_.plain_alternative = 0;
-        event_.killed.clear();
+        begin_event(EventId{p.pid.id, p.events}, false);
         touch(ObjectKind::life, AccessMode::read, p.pid.id);
       }
       ++p.events;

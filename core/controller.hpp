@@ -107,6 +107,7 @@ class Controller {
   void teardown();
   std::string describe_blocked() const;
   void set_abort(Counterexample cx);
+  void begin_event(EventId id, bool barrier);  // reset event_ for the next step or firing
   // Stop running processes: a counterexample was found. An explorer that observes events
   // lets the others run on, so that every execution it analyses is maximal.
   bool halted() const { return abort_.has_value() && !observing_; }

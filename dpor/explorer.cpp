@@ -66,10 +66,9 @@ bool Explorer::begin_execution() {
 }
 
 bool Explorer::sleeping(const Node& n, std::uint32_t pid) const {
-  auto has = [pid](const std::vector<Sleeper>& s) {
-    return std::any_of(s.begin(), s.end(), [pid](const Sleeper& x) { return x.first == pid; });
-  };
-  return has(n.sleep) || has(n.explored);
+  bool found = false;
+  for_each_sleeper(n, [&](const Sleeper& s) { found = found || s.first == pid; });
+  return found;
 }
 
 Explorer::WakeupNode* Explorer::child(WakeupNode* at, std::uint32_t pid) const {
@@ -154,11 +153,9 @@ void Explorer::observe(const EventRecord& event) {
   }
   // A sleeping process stays asleep past events independent of what it would do.
   pending_sleep_.clear();
-  for (const auto* set : {&n.sleep, &n.explored}) {
-    for (const Sleeper& s : *set) {
-      if (s.first != event.id.pid && !dependent(event, *s.second)) pending_sleep_.push_back(s);
-    }
-  }
+  for_each_sleeper(n, [&](const Sleeper& s) {
+    if (s.first != event.id.pid && !dependent(event, *s.second)) pending_sleep_.push_back(s);
+  });
 }
 
 void Explorer::end_execution(const core::ExecutionSummary& summary) {
@@ -291,14 +288,12 @@ void Explorer::analyse_races() {
     pending.id = core::EventId{d.victim, 0};
     pending.unknown = true;
     bool known = false;
-    for (const auto* set : {&at_kill.sleep, &at_kill.explored}) {
-      for (const Sleeper& s : *set) {
-        if (s.first == d.victim) {
-          pending = *s.second;
-          known = true;
-        }
+    for_each_sleeper(at_kill, [&](const Sleeper& s) {
+      if (s.first == d.victim) {
+        pending = *s.second;
+        known = true;
       }
-    }
+    });
     if (!known && mode_ == DporMode::optimal) pending = probe_next(node, v, d.victim);
     moved.push_back(std::move(pending));
     v.push_back(&moved.back());
@@ -405,12 +400,9 @@ void Explorer::reverse_race(std::size_t node, Sequence v) {
     return;
   }
   // optimal: skip if a sleeping process already covers v, else insert v into wut(node).
-  for (const auto* set : {&n.sleep, &n.explored}) {
-    for (const Sleeper& s : *set) {
-      if (weak_initial(s.first, *s.second, v)) return;
-    }
-  }
-  insert(n.wakeup, std::move(v));
+  bool covered = false;
+  for_each_sleeper(n, [&](const Sleeper& s) { covered = covered || weak_initial(s.first, *s.second, v); });
+  if (!covered) insert(n.wakeup, std::move(v));
 }
 
 void Explorer::insert(WakeupNode* at, Sequence v) {

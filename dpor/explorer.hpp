@@ -71,6 +71,12 @@ class Explorer final : public core::Strategy {
   };
 
   bool next_branch();
+  // Calls f(sleeper) for each process asleep at n: inherited, and explored there already.
+  template <typename F>
+  static void for_each_sleeper(const Node& n, F&& f) {
+    for (const Sleeper& s : n.sleep) f(s);
+    for (const Sleeper& s : n.explored) f(s);
+  }
   bool sleeping(const Node& n, std::uint32_t pid) const;
   void analyse_races();
   void reverse_race(std::size_t node, Sequence v);
