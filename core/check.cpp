@@ -50,9 +50,9 @@ std::string describe_step(const StepLogEntry& e) {
 
 // Replays `found`'s schedule with tracing on. A different step sequence means the scenario
 // depends on something outside the scheduler's control: that is reported instead.
+// `found` must not be the controller's own outcome: the replay below reuses its buffers.
 Counterexample with_trace(Controller& controller, const std::function<void()>& root,
-                          const ExecutionOutcome& found_by_controller) {
-  ExecutionOutcome found = found_by_controller;  // the replay below reuses the controller's buffers
+                          const ExecutionOutcome& found) {
   Counterexample cx = *found.counterexample;
   ReplayStrategy replay(cx.schedule);
   controller.set_record_trace(true);
@@ -151,7 +151,7 @@ Result run_executions(const std::function<void()>& root, Strategy& strategy, con
           "steps than when it was recorded (the scenario changed, or it is nondeterministic)");
     }
     if (out.counterexample) {
-      ExecutionOutcome found = out;
+      ExecutionOutcome found = out;  // a copy: with_trace() re-runs the controller
       Counterexample& cx = *found.counterexample;
       cx.iteration = result.executions;
       cx.seed = strategy.execution_seed();
