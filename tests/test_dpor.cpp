@@ -261,19 +261,17 @@ void require_sound(const std::function<void()>& body, const Exploration& none) {
 }
 
 // Optimal DPOR reaches every trace, end state and bug.
-void require_optimal_sound(const std::function<void()>& body, const Exploration& none) {
+Exploration require_optimal_sound(const std::function<void()>& body, const Exploration& none) {
   Exploration optimal = explore_with(body, DporMode::optimal);
   REQUIRE(optimal.traces == none.traces);
   REQUIRE(optimal.final_states == none.final_states);
   REQUIRE(optimal.bugs == none.bugs);
+  return optimal;
 }
 
 // ... and explores each trace exactly once, never sleep-set blocked.
 void require_optimal(const std::function<void()>& body, const Exploration& none) {
-  Exploration optimal = explore_with(body, DporMode::optimal);
-  REQUIRE(optimal.traces == none.traces);
-  REQUIRE(optimal.final_states == none.final_states);
-  REQUIRE(optimal.bugs == none.bugs);
+  Exploration optimal = require_optimal_sound(body, none);
   REQUIRE(optimal.executions == none.traces.size());
   REQUIRE(optimal.blocked == 0);
 }
