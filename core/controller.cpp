@@ -162,6 +162,7 @@ void Controller::begin_event(EventId id, bool barrier) {
   event_.conditions.clear();
   event_.plain_alternative = 0;
   event_.killed.clear();
+  result_label_ = 0;
 }
 
 void Controller::set_abort(Counterexample cx) {
@@ -188,6 +189,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   tl_controller = this;
   procs_.clear();
   timers_.clear();
+  exit_observers_.clear();  // they live in locals_
   locals_.clear();
   monitors_.clear();
   monitors_ever_.clear();
@@ -263,10 +265,8 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
           footprint += mix(h, (std::uint64_t{a.peer.pid} << 32) | a.peer.index);
         }
         label = mix(label, footprint);
-        label = mix(label, p.result.has_value ? p.result.term.hash() : 0);
-        label = mix(mix(label, p.result.flag), static_cast<std::uint64_t>(p.result.number));
-        event_.label = label;
-        p.history = mix(p.history, label);
+        event_.label = mix(label, result_label_);
+        p.history = mix(p.history, event_.label);
         strategy.observe(event_);
       }
     }
@@ -705,7 +705,19 @@ void Controller::execute(Process& p) {
       return;
     }
   }
+  if (observing_) {
+    // What the operation returned is part of the event (hashed before the process takes it).
+    const OpResult& r = p.result;
+    std::uint64_t h = mix(r.has_value ? r.term.hash() : 0, r.flag);
+    h = mix(mix(h, static_cast<std::uint64_t>(r.number)), (std::uint64_t{r.pid.id} << 32) ^ ref_key(r.ref));
+    for (const Term& t : r.terms) h = mix(h, t.hash());
+    result_label_ = h;
+  }
   if (p.alive && !halted()) resume(p);
+}
+
+void Controller::record_result(std::uint64_t hash) {
+  if (observing_) result_label_ = mix(result_label_, hash);
 }
 
 void Controller::exit_signal(Pid from, Process& to, const Term& reason) {
@@ -746,6 +758,7 @@ void Controller::terminate(Process& p, Term reason, bool own_exit) {
     names_.erase(*p.name);
     p.name.reset();
   }
+  for (ExitObserver* o : exit_observers_) o->process_exited(*this, p.pid, reason);
   // Erlang cancels a timer whose destination process is gone.
   std::erase_if(timers_, [&](const Timer& t) {
     if (t.target != p.pid.id) return false;

@@ -90,30 +90,9 @@ class Controller {
   static std::uint64_t deadline_seq(const Process& p) { return (std::uint64_t{p.pid.id} << 32) | p.events; }
   std::size_t stacks_in_use() const { return stacks_.live(); }
 
- private:
-  Process& new_process(std::function<void()> body, bool root, Process* link_to = nullptr);
-  static void fiber_entry(void* arg);
-  void resume(Process& p);
-  void collect_enabled();
-  bool receive_ready(Process& p);
-  bool fire_next_deadline();
-  void execute(Process& p);
-  void do_receive(Process& p);
-  void deliver(Pid to, Term msg);
-  void exit_signal(Pid from, Process& to, const Term& reason);
-  void kill(Process& p, Term reason);
-  void terminate(Process& p, Term reason, bool own_exit);
-  void unwind(Process& p);
-  void teardown();
-  std::string describe_blocked() const;
-  void set_abort(Counterexample cx);
-  void begin_event(EventId id, bool barrier);  // reset event_ for the next step or firing
-  // Stop running processes: a counterexample was found. An explorer that observes events
-  // lets the others run on, so that every execution it analyses is maximal.
-  bool halted() const { return abort_.has_value() && !observing_; }
-  Process* find(Pid p);
-  Process* find(std::uint32_t id);
-
+  // --- For model components (model/): effects a step has beyond its sync point. ---
+  // Code a process runs after its sync point returns belongs to the same step, so a model
+  // operation (ETS, ...) may log further accesses and deliver messages from there.
   // Explorer support: log what the current event touches (no-op unless observing).
   void touch(ObjectKind kind, AccessMode mode, std::uint64_t object, EventId peer = {}) {
     if (observing_) event_.accesses.push_back(Access{kind, mode, object, peer, causes_});
@@ -150,7 +129,55 @@ class Controller {
     Controller& c_;
     std::uint64_t saved_;
   };
+  // A value a model operation returned after its sync point: part of the step's label (the
+  // process's local state), so different reads make different states. No-op unless observing.
+  void record_result(std::uint64_t hash);
+  bool observing() const { return observing_; }
+  // Logs what a nif_sync-style operation touches (see SharedAccess).
   void touch_shared(const SharedAccess& a);
+  // Appends `msg` to `to`'s mailbox as part of the current step (dropped if `to` is dead).
+  void deliver(Pid to, Term msg);
+  // Whether `p` is alive, logged as a read of its life.
+  bool alive(Pid p) {
+    touch(ObjectKind::life, AccessMode::read, p.id);
+    Process* q = find(p);
+    return q != nullptr && q->alive;
+  }
+  // A model component whose state belongs to processes (an ETS table dies with its owner)
+  // hears of each process's end, inside the step that ends it, before links and monitors
+  // fire. Registered for the current execution only.
+  class ExitObserver {
+   public:
+    virtual void process_exited(Controller& c, Pid pid, const Term& reason) = 0;
+
+   protected:
+    ~ExitObserver() = default;
+  };
+  void add_exit_observer(ExitObserver& o) { exit_observers_.push_back(&o); }
+
+ private:
+  Process& new_process(std::function<void()> body, bool root, Process* link_to = nullptr);
+  static void fiber_entry(void* arg);
+  void resume(Process& p);
+  void collect_enabled();
+  bool receive_ready(Process& p);
+  bool fire_next_deadline();
+  void execute(Process& p);
+  void do_receive(Process& p);
+  void exit_signal(Pid from, Process& to, const Term& reason);
+  void kill(Process& p, Term reason);
+  void terminate(Process& p, Term reason, bool own_exit);
+  void unwind(Process& p);
+  void teardown();
+  std::string describe_blocked() const;
+  void set_abort(Counterexample cx);
+  void begin_event(EventId id, bool barrier);  // reset event_ for the next step or firing
+  // Stop running processes: a counterexample was found. An explorer that observes events
+  // lets the others run on, so that every execution it analyses is maximal.
+  bool halted() const { return abort_.has_value() && !observing_; }
+  Process* find(Pid p);
+  Process* find(std::uint32_t id);
+
   EventId sending_event() const { return event_.id; }
   std::uint64_t final_state_fingerprint() const;
 
@@ -182,6 +209,7 @@ class Controller {
   std::map<Ref, std::uint32_t> timer_targets_;  // every timer's destination, kept after it ends
   std::map<Term, std::uint32_t> names_;
   std::map<const void*, std::shared_ptr<void>> locals_;  // see execution_local()
+  std::vector<ExitObserver*> exit_observers_;             // see add_exit_observer()
   std::vector<TraceEvent> trace_;
   ExecutionOutcome outcome_;
   std::optional<Counterexample> abort_;
@@ -191,6 +219,7 @@ class Controller {
   bool observing_ = false;
   std::uint64_t causes_ = 0;  // conditions in force (see Consequences)  // strategy.observes_events(): log accesses, pick every step
   EventRecord event_;       // the event being executed (when observing)
+  std::uint64_t result_label_ = 0;  // hash of what event_ returned (see record_result)
   std::int64_t clock_ = 0;
   std::uint64_t step_ = 0;
   std::uint32_t barriers_ = 0;

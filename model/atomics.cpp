@@ -8,6 +8,7 @@
 #include "lockstep/process.hpp"
 #include "lockstep/shared_sync.hpp"
 #include "lockstep/term.hpp"
+#include "model/returned.hpp"
 
 namespace lockstep::atomics {
 
@@ -44,7 +45,7 @@ std::size_t Array::size() const { return storage_->values.size(); }
 
 std::int64_t Array::get(std::size_t i) const {
   sync(*storage_, "atomics_get", i, false);
-  return slot(*storage_, i, "get");
+  return model::returned(slot(*storage_, i, "get"));
 }
 void Array::put(std::size_t i, std::int64_t v) {
   sync(*storage_, "atomics_put", i, true);
@@ -53,26 +54,26 @@ void Array::put(std::size_t i, std::int64_t v) {
 void Array::add(std::size_t i, std::int64_t d) { add_get(i, d); }
 std::int64_t Array::add_get(std::size_t i, std::int64_t d) {
   sync(*storage_, "atomics_add", i, true);
-  return slot(*storage_, i, "add") += d;
+  return model::returned(slot(*storage_, i, "add") += d);
 }
 void Array::sub(std::size_t i, std::int64_t d) { sub_get(i, d); }
 std::int64_t Array::sub_get(std::size_t i, std::int64_t d) {
   sync(*storage_, "atomics_sub", i, true);
-  return slot(*storage_, i, "sub") -= d;
+  return model::returned(slot(*storage_, i, "sub") -= d);
 }
 std::int64_t Array::exchange(std::size_t i, std::int64_t v) {
   sync(*storage_, "atomics_exchange", i, true);
   std::int64_t& s = slot(*storage_, i, "exchange");
   std::int64_t old = s;
   s = v;
-  return old;
+  return model::returned(old);
 }
 std::int64_t Array::compare_exchange(std::size_t i, std::int64_t expected, std::int64_t desired) {
   sync(*storage_, "atomics_compare_exchange", i, true);
   std::int64_t& s = slot(*storage_, i, "compare_exchange");
   std::int64_t old = s;
   if (old == expected) s = desired;
-  return old;
+  return model::returned(old);
 }
 
 }  // namespace lockstep::atomics

@@ -6,6 +6,7 @@
 #include "core/controller.hpp"
 #include "lockstep/errors.hpp"
 #include "lockstep/shared_sync.hpp"
+#include "model/returned.hpp"
 
 namespace lockstep::persistent_term {
 
@@ -28,14 +29,14 @@ Term get(Term key) {
   Store& store = sync("persistent_term_get", key, false);
   auto it = store.find(key);
   if (it == store.end()) throw BadArg("persistent_term::get of absent key " + key.to_string());
-  return it->second;
+  return model::returned(it->second);
 }
 
 std::optional<Term> get(Term key, std::nullopt_t) {
   Store& store = sync("persistent_term_get", key, false);
   auto it = store.find(key);
-  if (it == store.end()) return std::nullopt;
-  return it->second;
+  if (it == store.end()) return model::returned(false), std::nullopt;
+  return model::returned(it->second);
 }
 
 Term get(Term key, Term default_value) {
@@ -43,6 +44,6 @@ Term get(Term key, Term default_value) {
   return found ? *found : default_value;
 }
 
-bool erase(Term key) { return sync("persistent_term_erase", key, true).erase(key) > 0; }
+bool erase(Term key) { return model::returned(sync("persistent_term_erase", key, true).erase(key) > 0); }
 
 }  // namespace lockstep::persistent_term

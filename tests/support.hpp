@@ -34,6 +34,13 @@ inline ls::Options replaying(const ls::Counterexample& cx) {
   return o;
 }
 
+// Inside a scenario: runs `body` in a fresh monitored process and returns its exit reason.
+inline ls::Term exit_reason_of(std::function<void()> body) {
+  ls::Pid p = ls::spawn(std::move(body));
+  ls::Ref m = ls::monitor(p);
+  return ls::receive(ls::match(ls::tuple(ls::atom("DOWN"), m, ls::_, ls::_, ls::_)))[4];
+}
+
 inline std::string trace_text(const ls::Result& r) {
   return r.ok() ? std::string() : r.counterexample().format_trace();
 }

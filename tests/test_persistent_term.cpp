@@ -28,9 +28,7 @@ TEST_CASE("persistent_term put, get, get with default and erase", "[persistent_t
 TEST_CASE("persistent_term get of an absent key is badarg", "[persistent_term]") {
   ls::Term reason;
   auto r = run_once([&] {
-    ls::Pid p = ls::spawn([] { (void)pt::get(ls::atom("nope")); });
-    ls::Ref m = ls::monitor(p);
-    reason = ls::receive(ls::match(ls::tuple(ls::atom("DOWN"), m, ls::_, ls::_, ls::_)))[4];
+    reason = lockstep_test::exit_reason_of([] { (void)pt::get(ls::atom("nope")); });
   });
   REQUIRE(r.ok());
   REQUIRE(reason[0] == ls::atom("badarg"));

@@ -4,6 +4,7 @@
 #include "lockstep/atomics.hpp"
 #include "lockstep/check.hpp"
 #include "lockstep/errors.hpp"
+#include "lockstep/ets.hpp"
 #include "lockstep/exits.hpp"
 #include "lockstep/names.hpp"
 #include "lockstep/options.hpp"
