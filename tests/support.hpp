@@ -9,6 +9,13 @@
 
 namespace ls = lockstep;
 
+namespace Catch {
+template <>
+struct StringMaker<lockstep::Term> {
+  static std::string convert(const lockstep::Term& t) { return t.to_string(); }
+};
+}  // namespace Catch
+
 namespace lockstep_test {
 
 // One execution with the `first` strategy (lowest pid runs first): fully deterministic.

@@ -1,17 +1,21 @@
 // The umbrella header: everything a scenario author uses. `namespace ls = lockstep;`
 #pragma once
 
+#include "lockstep/agent.hpp"
 #include "lockstep/atomics.hpp"
 #include "lockstep/check.hpp"
 #include "lockstep/errors.hpp"
 #include "lockstep/ets.hpp"
+#include "lockstep/gen_server.hpp"
 #include "lockstep/exits.hpp"
 #include "lockstep/names.hpp"
 #include "lockstep/options.hpp"
 #include "lockstep/persistent_term.hpp"
 #include "lockstep/process.hpp"
+#include "lockstep/registry.hpp"
 #include "lockstep/result.hpp"
 #include "lockstep/scenario.hpp"
 #include "lockstep/schedule.hpp"
 #include "lockstep/shared_sync.hpp"
+#include "lockstep/task.hpp"
 #include "lockstep/term.hpp"
