@@ -17,5 +17,6 @@
 #include "lockstep/scenario.hpp"
 #include "lockstep/schedule.hpp"
 #include "lockstep/shared_sync.hpp"
+#include "lockstep/supervisor.hpp"
 #include "lockstep/task.hpp"
 #include "lockstep/term.hpp"
