@@ -7,6 +7,7 @@
 #include "lockstep/errors.hpp"
 #include "lockstep/ets.hpp"
 #include "lockstep/gen_server.hpp"
+#include "lockstep/gen_statem.hpp"
 #include "lockstep/exits.hpp"
 #include "lockstep/names.hpp"
 #include "lockstep/options.hpp"
