@@ -104,6 +104,26 @@ TEST_CASE("the buggy examples are found and bank_ok passes", "[cli]") {
   REQUIRE_THAT(ok.output, Catch::Contains("result: 0 counterexamples in 500 executions"));
 }
 
+TEST_CASE("the shared-state and OTP examples behave as documented", "[cli][model]") {
+  Scratch s;
+  struct Expect {
+    const char* name;
+    int status;
+    const char* message;
+  };
+  for (const Expect& e : {Expect{"ets_cache_race", 1, "the report is computed once"},
+                          Expect{"genserver_timeout", 1, "the answer after a timeout is the backup's"},
+                          Expect{"supervisor_restart", 1, "the cache pid looked up earlier still answers"},
+                          Expect{"atomic_counter_ok", 0, "result: 0 counterexamples"}}) {
+    for (const char* how : {" --strategy random --iterations 2000 --seed 1", " --exhaustive"}) {
+      auto r = run(example(e.name) + how, s.dir);
+      INFO(e.name << how << "\n" << r.output);
+      REQUIRE(r.status == e.status);
+      REQUIRE_THAT(r.output, Catch::Contains(e.message));
+    }
+  }
+}
+
 TEST_CASE("a library with several scenarios needs --scenario and lists them", "[cli]") {
   Scratch s;
   auto list = run(fixture("two_scenarios") + " --list", s.dir);

@@ -137,7 +137,7 @@ TEST_CASE("gen_statem next_event is handled before queued events", "[gen_statem]
   REQUIRE(log == std::vector<Term>{atom("first"), atom("inserted"), atom("second")});
 }
 
-TEST_CASE("gen_statem stop with a reply runs terminate; init may refuse", "[gen_statem]") {
+TEST_CASE("gen_statem stop with a reply runs terminate and init may refuse", "[gen_statem]") {
   struct Stops : sm::Machine {
     std::vector<Term>* log;
     explicit Stops(std::vector<Term>* l) : log(l) {}

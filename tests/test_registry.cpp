@@ -29,7 +29,7 @@ TEST_CASE("a unique registry holds one process per key", "[registry]") {
   REQUIRE(value == atom("v"));
 }
 
-TEST_CASE("a duplicate registry holds many; dispatch, keys and unregister", "[registry]") {
+TEST_CASE("a duplicate registry holds many, with dispatch, keys and unregister", "[registry]") {
   std::vector<Term> dispatched;
   std::vector<Term> my_keys;
   std::size_t after = 9;

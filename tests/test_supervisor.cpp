@@ -96,7 +96,7 @@ TEST_CASE("supervisor rest_for_one restarts the child and those started after it
   REQUIRE(starts(log) == std::vector<Term>{atom("a"), atom("b"), atom("c"), atom("b"), atom("c")});
 }
 
-TEST_CASE("transient children restart only on abnormal exits; temporary never", "[supervisor]") {
+TEST_CASE("transient children restart only on abnormal exits and temporary ones never", "[supervisor]") {
   std::vector<Term> log;
   std::vector<sup::Child> children;
   auto r = run_once([&] {
