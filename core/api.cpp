@@ -18,24 +18,13 @@ using core::Process;
 
 namespace {
 
-core::OpResult& sync(Process& p, PendingOp op) {
-  p.op = std::move(op);
-  p.controller->sync(p);
-  return p.result;
-}
-
-void check_local_node(const SpawnOpts& o) {
-  if (!(o.node.is_atom("nil") || o.node.is_atom("nonode@nohost"))) {
-    throw UsageError("spawn on node " + o.node.to_string() +
-                     ": only :nonode@nohost exists until the cluster component is in use");
-  }
-}
+core::OpResult& sync(Process& p, PendingOp op) { return Controller::perform(p, std::move(op)); }
 
 Pid do_spawn(std::function<void()> f, const SpawnOpts& o, bool link, const char* api) {
   Process& p = Controller::current(api);
-  check_local_node(o);
   if (!f) throw UsageError(std::string("lockstep::") + api + " needs a function to run");
-  return sync(p, PendingOp{.kind = OpKind::spawn, .spawn_body = &f, .flag = link}).pid;
+  if (!o.node.is_atom()) throw BadArg(std::string(api) + ": node must be an atom, got " + o.node.to_string());
+  return sync(p, PendingOp{.kind = OpKind::spawn, .term2 = o.node, .spawn_body = &f, .flag = link}).pid;
 }
 
 std::optional<Term> do_receive(Process& p, const Matcher* m, bool has_timeout,

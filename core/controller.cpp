@@ -4,6 +4,7 @@
 #include <cassert>
 #include <exception>
 
+#include "core/mix.hpp"
 #include "lockstep/errors.hpp"
 
 namespace lockstep::core {
@@ -42,11 +43,6 @@ bool is_crash_reason(const Term& reason) {
 }
 
 std::uint64_t ref_key(Ref r) { return (std::uint64_t{r.owner} << 32) | r.seq; }
-
-std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
-  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-  return h * 0xff51afd7ed558ccdULL;
-}
 
 template <typename T>
 void erase_value(std::vector<T>& v, const T& x) {
@@ -88,11 +84,12 @@ Process* Controller::find(Pid p) { return find(p.id); }
 
 Ref Controller::make_ref(Process& p) { return Ref{p.pid.id, ++p.ref_seq}; }
 
-Process& Controller::new_process(std::function<void()> body, bool root, Process* link_to) {
+Process& Controller::new_process(std::function<void()> body, bool root, Process* link_to,
+                                 std::uint32_t node, bool unreachable) {
   std::size_t index = procs_.size();
   if (index == pool_.size()) pool_.push_back(std::make_unique<Process>());
   Process& p = *pool_[index];
-  p.reset(this, Pid{static_cast<std::uint32_t>(index + 1), 0}, std::move(body), root);
+  p.reset(this, Pid{static_cast<std::uint32_t>(index + 1), node}, std::move(body), root);
   procs_.push_back(&p);
   if (link_to != nullptr) {
     // Linked before the child runs, so that it cannot exit unlinked (spawn_link is atomic).
@@ -100,6 +97,13 @@ Process& Controller::new_process(std::function<void()> body, bool root, Process*
     p.links.push_back(link_to->pid.id);
   }
   p.fiber.start(stacks_, &Controller::fiber_entry, &p);
+  if (unreachable) {
+    // Spawned on a node that is down or cut off: as on the BEAM, the pid exists but the
+    // process never runs, and a link reports :noconnection.
+    terminate(p, atom("noconnection"), false);
+    unwind(p);
+    return p;
+  }
   if (!halted()) resume(p);  // run its local code up to its first sync point (the seed's `hello`)
   return p;
 }
@@ -195,6 +199,8 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   monitors_ever_.clear();
   timer_targets_.clear();
   names_.clear();
+  network_.reset();
+  stopping_node_ = UINT32_MAX;
   trace_.clear();
   ExecutionOutcome& out = outcome_;
   observing_ = strategy.observes_events();
@@ -367,6 +373,24 @@ bool Controller::fire_next_deadline() {
       best_seq = p->op.deadline_seq;
     }
   }
+  const Network::Tick* tick = nullptr;
+  for (const Network::Tick& t : network_.ticks) {
+    if ((timer == nullptr && waiter == nullptr && tick == nullptr) || t.deadline < best ||
+        (t.deadline == best && t.partition < best_seq)) {
+      tick = &t;
+      timer = nullptr;
+      waiter = nullptr;
+      best = t.deadline;
+      best_seq = t.partition;
+    }
+  }
+  if (tick != nullptr) {
+    clock_ = std::max(clock_, best);
+    std::uint32_t partition = tick->partition;
+    network_.ticks.erase(network_.ticks.begin() + (tick - network_.ticks.data()));
+    fire_tick(partition);
+    return true;
+  }
   if (timer == nullptr && waiter == nullptr) return false;
   clock_ = std::max(clock_, best);
   if (waiter != nullptr) {
@@ -380,7 +404,7 @@ bool Controller::fire_next_deadline() {
     return "timer " + fired.ref.to_string() + " fires at " + std::to_string(clock_) +
            " ms: " + fired.msg.to_string();
   });
-  if (target != nullptr && target->alive) deliver(target->pid, std::move(fired.msg));
+  if (target != nullptr && target->alive) send_message(fired.from_node, target->pid, std::move(fired.msg));
   return true;
 }
 
@@ -419,7 +443,9 @@ std::uint64_t Controller::final_state_fingerprint() const {
     for (std::uint32_t l : p->links) links += mix(l, 1);
     h = mix(h, links);
   }
-  for (const auto& [name, pid] : names_) h = mix(mix(h, name.hash()), pid);
+  for (const auto& [name, pid] : names_) h = mix(mix(h, name_key(name.first, name.second)), pid);
+  for (std::uint32_t n = 0; n < network_.size(); ++n) h = mix(mix(h, network_.name(n).hash()), network_.up(n));
+  h = mix(mix(h, network_.partitioned()), network_.held.size());
   std::uint64_t timers = 0;  // keyed by ref and deadline, not by creation order
   for (const Timer& t : timers_) timers += mix(mix(mix(ref_key(t.ref), t.deadline), t.target), t.msg.hash());
   h = mix(h, timers);
@@ -458,13 +484,20 @@ void Controller::execute(Process& p) {
   switch (op.kind) {
     case OpKind::none: assert(false && "process without a pending operation"); break;
     case OpKind::spawn: {
-      Pid child{static_cast<std::uint32_t>(procs_.size() + 1), 0};
+      std::uint32_t node = op.term2.is_atom("nil") ? p.pid.node : node_or_error(p, op.term2);
+      if (node == UINT32_MAX) break;
+      bool unreachable = false;
+      if (node != p.pid.node) {
+        touch(ObjectKind::network, AccessMode::read, 0);
+        unreachable = !network_.up(node) || network_.separated(p.pid.node, node);
+      }
+      Pid child{static_cast<std::uint32_t>(procs_.size() + 1), node};
       note(p.pid, [&] { return std::string(op.flag ? "spawn_link " : "spawn ") + child.to_string(); });
       touch(ObjectKind::pid_counter, AccessMode::write, 0);
       touch(ObjectKind::life, AccessMode::write, child.id);  // sends may target it already
       if (op.flag) touch(ObjectKind::links, AccessMode::write, p.pid.id);
       event_.spawned = child.id;
-      p.result.pid = new_process(std::move(*op.spawn_body), false, op.flag ? &p : nullptr).pid;
+      p.result.pid = new_process(std::move(*op.spawn_body), false, op.flag ? &p : nullptr, node, unreachable).pid;
       break;
     }
     case OpKind::send: {
@@ -473,15 +506,16 @@ void Controller::execute(Process& p) {
         return "send " + op.term.to_string() + " -> " + op.target.to_string() +
                (to && to->alive ? "" : " (dead: dropped)");
       });
-      deliver(op.target, std::move(op.term));
+      send_message(p.pid.node, op.target, std::move(op.term));
       break;
     }
     case OpKind::send_named: {
       // op.name ! op.term, on node op.term2 (nil: the plain local-name form).
       bool plain = op.term2.is_atom("nil");
-      bool local = plain || op.term2.is_atom("nonode@nohost");
-      touch(ObjectKind::name, AccessMode::read, op.name.hash());
-      auto it = local ? names_.find(op.name) : names_.end();
+      std::optional<std::uint32_t> node = plain ? std::optional(p.pid.node) : network_.find(op.term2);
+      if (node && *node != p.pid.node) touch(ObjectKind::network, AccessMode::read, 0);  // node names
+      if (node) touch(ObjectKind::name, AccessMode::read, name_key(*node, op.name));
+      auto it = node ? names_.find({*node, op.name}) : names_.end();
       Process* to = it == names_.end() ? nullptr : find(it->second);
       note(p.pid, [&] {
         std::string dest = plain ? op.name.to_string() : tuple(op.name, op.term2).to_string();
@@ -489,8 +523,8 @@ void Controller::execute(Process& p) {
                (to ? " (" + to->pid.to_string() + ")" : std::string(" (unregistered)"));
       });
       if (to != nullptr) {
-        Consequences effects(*this, ObjectKind::name, op.name.hash());  // where the name leads
-        deliver(to->pid, std::move(op.term));
+        Consequences effects(*this, ObjectKind::name, name_key(*node, op.name));  // where the name leads
+        send_message(p.pid.node, to->pid, std::move(op.term));
       } else if (plain) {
         // Erlang raises badarg for `Name ! Msg` with Name unregistered; {Name, Node} drops.
         p.result.error = "send to unregistered name " + op.name.to_string();
@@ -506,7 +540,7 @@ void Controller::execute(Process& p) {
       // Ties between equal deadlines break by creator and creation order (not a global
       // counter), so timers set by independent processes stay independent.
       Timer t{ref, clock_ + op.deadline, (std::uint64_t{p.pid.id} << 32) | ref.seq, op.target.id,
-              std::move(op.term)};
+              std::move(op.term), p.pid.node};
       note(p.pid, [&] {
         return "send_after " + std::to_string(op.deadline) + " ms " + t.msg.to_string() + " -> " +
                op.target.to_string() + " = " + ref.to_string();
@@ -553,6 +587,14 @@ void Controller::execute(Process& p) {
         exit_signal(op.target, p, atom_noproc());
         break;
       }
+      if (to->pid.node != p.pid.node) {
+        touch(ObjectKind::network, AccessMode::read, 0);
+        if (!network_.up(to->pid.node) || network_.separated(p.pid.node, to->pid.node)) {
+          Consequences cut(*this, ObjectKind::network, 0, Consequences::PlainAlternative{});
+          exit_signal(op.target, p, atom("noconnection"));
+          break;
+        }
+      }
       if (std::find(p.links.begin(), p.links.end(), to->pid.id) == p.links.end()) {
         p.links.push_back(to->pid.id);
         to->links.push_back(p.pid.id);
@@ -575,9 +617,17 @@ void Controller::execute(Process& p) {
       touch(ObjectKind::life, AccessMode::read, op.target.id);
       touch(ObjectKind::monitors, AccessMode::write, op.target.id);  // in both branches
       monitors_ever_.emplace(ref, Monitor{p.pid.id, op.target.id});
+      bool cut = false;
+      if (to != nullptr && to->pid.node != p.pid.node) {
+        touch(ObjectKind::network, AccessMode::read, 0);
+        cut = !network_.up(to->pid.node) || network_.separated(p.pid.node, to->pid.node);
+      }
       if (to == nullptr || !to->alive) {
         Consequences dead(*this, ObjectKind::life, op.target.id, Consequences::PlainAlternative{});
         deliver(p.pid, tuple(atom("DOWN"), ref, atom("process"), op.target, atom_noproc()));
+      } else if (cut) {
+        Consequences unreachable(*this, ObjectKind::network, 0, Consequences::PlainAlternative{});
+        deliver(p.pid, tuple(atom("DOWN"), ref, atom("process"), op.target, atom("noconnection")));
       } else {
         monitors_.emplace(ref, Monitor{p.pid.id, to->pid.id});
         to->monitored_by.push_back(ref);
@@ -616,16 +666,8 @@ void Controller::execute(Process& p) {
       Consequences effects(*this, ObjectKind::life, op.target.id,
                            std::pair{ObjectKind::trap, std::uint64_t{op.target.id}});
       if (Process* to = find(op.target)) {
-        Term reason = op.term;
-        if (reason == atom_kill()) {
-          kill(*to, atom_killed());
-        } else if (to->trap_exit) {
-          deliver(to->pid, tuple(atom("EXIT"), p.pid, std::move(reason)));
-        } else if (reason == atom_normal()) {
-          if (to == &p) kill(*to, std::move(reason));  // exit(self(), :normal) ends the caller
-        } else {
-          kill(*to, std::move(reason));
-        }
+        Network::Held held{Network::Held::Kind::exit_signal, p.pid, to->pid, op.term, Ref{}, event_.id};
+        if (!hold_if_separated(p.pid.node, to->pid, std::move(held))) signal_exit(p.pid, *to, op.term);
       }
       break;
     }
@@ -645,14 +687,15 @@ void Controller::execute(Process& p) {
       break;
     }
     case OpKind::register_name: {
-      touch(ObjectKind::name, AccessMode::write, op.name.hash());
+      touch(ObjectKind::name, AccessMode::write, name_key(node_of(op.target), op.name));
       touch(ObjectKind::name_set, AccessMode::member_write, 0);
       touch(ObjectKind::life, AccessMode::read, op.target.id);
       touch(ObjectKind::own_name, AccessMode::write, op.target.id);
       Process* to = find(op.target);
-      bool ok = to != nullptr && to->alive && !to->name && !names_.contains(op.name);
+      std::uint32_t node = to != nullptr ? to->pid.node : p.pid.node;  // the target's node
+      bool ok = to != nullptr && to->alive && !to->name && !names_.contains({node, op.name});
       if (ok) {
-        names_.emplace(op.name, to->pid.id);
+        names_.emplace(std::pair{node, op.name}, to->pid.id);
         to->name = op.name;
       }
       p.result.flag = ok;
@@ -664,11 +707,11 @@ void Controller::execute(Process& p) {
     }
     case OpKind::unregister_name: {
       note(p.pid, [&] { return "unregister " + op.name.to_string(); });
-      touch(ObjectKind::name, AccessMode::write, op.name.hash());
+      touch(ObjectKind::name, AccessMode::write, name_key(p.pid.node, op.name));
       touch(ObjectKind::name_set, AccessMode::member_write, 0);
-      auto it = names_.find(op.name);
+      auto it = names_.find({p.pid.node, op.name});
       if (it != names_.end()) {
-        Consequences effects(*this, ObjectKind::name, op.name.hash());
+        Consequences effects(*this, ObjectKind::name, name_key(p.pid.node, op.name));
         touch(ObjectKind::own_name, AccessMode::write, it->second);
         if (Process* owner = find(it->second)) owner->name.reset();
         names_.erase(it);
@@ -676,8 +719,8 @@ void Controller::execute(Process& p) {
       break;
     }
     case OpKind::whereis: {
-      touch(ObjectKind::name, AccessMode::read, op.name.hash());
-      auto it = names_.find(op.name);
+      touch(ObjectKind::name, AccessMode::read, name_key(p.pid.node, op.name));
+      auto it = names_.find({p.pid.node, op.name});
       p.result.has_value = it != names_.end();
       if (p.result.has_value) p.result.pid = find(it->second)->pid;
       note(p.pid, [&] {
@@ -689,10 +732,23 @@ void Controller::execute(Process& p) {
     case OpKind::registered: {
       touch(ObjectKind::name_set, AccessMode::read, 0);
       p.result.terms.clear();
-      for (const auto& entry : names_) p.result.terms.push_back(entry.first);
+      for (const auto& entry : names_) {
+        if (entry.first.first == p.pid.node) p.result.terms.push_back(entry.first.second);
+      }
       note(p.pid, [&] { return "registered -> " + list(p.result.terms).to_string(); });
       break;
     }
+    case OpKind::add_node:
+    case OpKind::partition:
+    case OpKind::heal:
+    case OpKind::stop_node:
+    case OpKind::start_node:
+    case OpKind::monitor_node:
+    case OpKind::set_ticktime:
+    case OpKind::nodes:
+    case OpKind::whereis_on:
+      execute_cluster(p);
+      break;
     case OpKind::nif:
       touch_shared(op.access);
       note(p.pid, [&] { return "nif " + op.term.to_string(); });
@@ -718,6 +774,18 @@ void Controller::execute(Process& p) {
 
 void Controller::record_result(std::uint64_t hash) {
   if (observing_) result_label_ = mix(result_label_, hash);
+}
+
+void Controller::signal_exit(Pid from, Process& to, const Term& reason) {
+  if (reason == atom_kill()) {
+    kill(to, atom_killed());
+  } else if (to.trap_exit) {
+    deliver(to.pid, tuple(atom("EXIT"), from, reason));
+  } else if (reason == atom_normal()) {
+    if (to.pid == from) kill(to, reason);  // exit(self(), :normal) ends the caller
+  } else {
+    kill(to, reason);
+  }
 }
 
 void Controller::exit_signal(Pid from, Process& to, const Term& reason) {
@@ -753,11 +821,12 @@ void Controller::terminate(Process& p, Term reason, bool own_exit) {
   // is a consequence of that state (recorded even when empty: reordering may fill it).
   Consequences named(*this, ObjectKind::own_name, p.pid.id);
   if (p.name) {
-    touch(ObjectKind::name, AccessMode::write, p.name->hash());
+    touch(ObjectKind::name, AccessMode::write, name_key(p.pid.node, *p.name));
     touch(ObjectKind::name_set, AccessMode::member_write, 0);
-    names_.erase(*p.name);
+    names_.erase({p.pid.node, *p.name});
     p.name.reset();
   }
+  std::erase_if(network_.node_monitors, [&](const Network::NodeMonitor& m) { return m.watcher == p.pid.id; });
   for (ExitObserver* o : exit_observers_) o->process_exited(*this, p.pid, reason);
   // Erlang cancels a timer whose destination process is gone.
   std::erase_if(timers_, [&](const Timer& t) {
@@ -806,9 +875,7 @@ void Controller::terminate(Process& p, Term reason, bool own_exit) {
     if (it == monitors_.end()) continue;
     Process* watcher = find(it->second.watcher);
     monitors_.erase(it);
-    if (watcher != nullptr) {
-      deliver(watcher->pid, tuple(atom("DOWN"), ref, atom("process"), p.pid, reason));
-    }
+    if (watcher != nullptr) send_down(p.pid, watcher->pid, ref, reason);
   }
   Consequences linked(*this, ObjectKind::links, p.pid.id);
   std::vector<std::uint32_t> links = std::move(p.links);
@@ -818,7 +885,7 @@ void Controller::terminate(Process& p, Term reason, bool own_exit) {
     if (other == nullptr) continue;
     touch(ObjectKind::links, AccessMode::write, other->pid.id);
     erase_value(other->links, p.pid.id);
-    exit_signal(p.pid, *other, reason);
+    send_link_exit(p.pid, *other, reason);
   }
 }
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/network.hpp"
 #include "core/process.hpp"
 #include "core/strategy.hpp"
 #include "lockstep/result.hpp"
@@ -72,6 +73,14 @@ class Controller {
   static Process& current(const char* api);
   // Stop at a sync point with `p.op` filled; returns once the operation has executed.
   void sync(Process& p);
+  // Fills p's pending operation, stops at the sync point, and returns what it gave back.
+  static OpResult& perform(Process& p, PendingOp op) {
+    p.op = std::move(op);
+    p.controller->sync(p);
+    return p.result;
+  }
+  // The name of node `node` (node names never change within an execution).
+  const Term& node_name(std::uint32_t node) const { return network_.name(node); }
   // Record a counterexample found inside process code and unwind the caller.
   [[noreturn]] void abort_execution(CounterexampleKind kind, std::string message,
                                     std::string location);
@@ -137,6 +146,11 @@ class Controller {
   void touch_shared(const SharedAccess& a);
   // Appends `msg` to `to`'s mailbox as part of the current step (dropped if `to` is dead).
   void deliver(Pid to, Term msg);
+  // The node a live or dead process of this execution runs on.
+  std::uint32_t node_of(Pid p) {
+    Process* q = find(p);
+    return q != nullptr ? q->pid.node : Network::kLocal;
+  }
   // Whether `p` is alive, logged as a read of its life.
   bool alive(Pid p) {
     touch(ObjectKind::life, AccessMode::read, p.id);
@@ -149,6 +163,8 @@ class Controller {
   class ExitObserver {
    public:
     virtual void process_exited(Controller& c, Pid pid, const Term& reason) = 0;
+    // The node was stopped (after its processes were killed): drop its per-node state.
+    virtual void node_stopped(Controller& c, std::uint32_t node) { (void)c, (void)node; }
 
    protected:
     ~ExitObserver() = default;
@@ -156,7 +172,8 @@ class Controller {
   void add_exit_observer(ExitObserver& o) { exit_observers_.push_back(&o); }
 
  private:
-  Process& new_process(std::function<void()> body, bool root, Process* link_to = nullptr);
+  Process& new_process(std::function<void()> body, bool root, Process* link_to = nullptr,
+                       std::uint32_t node = Network::kLocal, bool unreachable = false);
   static void fiber_entry(void* arg);
   void resume(Process& p);
   void collect_enabled();
@@ -165,6 +182,19 @@ class Controller {
   void execute(Process& p);
   void do_receive(Process& p);
   void exit_signal(Pid from, Process& to, const Term& reason);
+  // Cluster routing (core/network_ops.cpp): a message or signal from node `from_node`
+  // reaches `to` now, is held back by a partition, or is lost (down node, drop mode).
+  void send_message(std::uint32_t from_node, Pid to, Term msg);
+  void send_down(Pid from, Pid to, Ref ref, Term reason);
+  void send_link_exit(Pid from, Process& to, Term reason);
+  bool hold_if_separated(std::uint32_t from_node, Pid to, Network::Held held);
+  void signal_exit(Pid from, Process& to, const Term& reason);  // exit/2 semantics
+  void heal();
+  void stop_node(std::uint32_t node);
+  void fire_tick(std::uint32_t partition);
+  void execute_cluster(Process& p);
+  std::uint64_t name_key(std::uint32_t node, const Term& name) const;
+  std::uint32_t node_or_error(Process& p, const Term& node);
   void kill(Process& p, Term reason);
   void terminate(Process& p, Term reason, bool own_exit);
   void unwind(Process& p);
@@ -192,6 +222,7 @@ class Controller {
     std::uint64_t seq;
     std::uint32_t target;
     Term msg;
+    std::uint32_t from_node;
   };
   struct Monitor {
     std::uint32_t watcher;
@@ -207,7 +238,9 @@ class Controller {
   std::map<Ref, Monitor> monitors_;
   std::map<Ref, Monitor> monitors_ever_;  // every monitor of the execution, kept after it ends
   std::map<Ref, std::uint32_t> timer_targets_;  // every timer's destination, kept after it ends
-  std::map<Term, std::uint32_t> names_;
+  std::map<std::pair<std::uint32_t, Term>, std::uint32_t> names_;  // (node, name) -> pid id
+  Network network_;
+  std::uint32_t stopping_node_ = UINT32_MAX;  // remote watchers see :noconnection
   std::map<const void*, std::shared_ptr<void>> locals_;  // see execution_local()
   std::vector<ExitObserver*> exit_observers_;             // see add_exit_observer()
   std::vector<TraceEvent> trace_;

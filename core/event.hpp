@@ -32,6 +32,7 @@ enum class ObjectKind : std::uint8_t {
   shared_object,  // a nif_sync object as a whole
   shared_key,     // a nif_sync (object, key)
   shared_any,     // every nif_sync object (for accesses with unknown object)
+  network,        // the cluster: nodes up, partitions (read by every cross-node delivery)
 };
 
 enum class AccessMode : std::uint8_t {

@@ -26,7 +26,8 @@ struct PendingOp {
   OpKind kind = OpKind::none;
   Pid target;                   // send, link, unlink, monitor, exit_signal, alive, register
   Term term;                    // message, exit reason, nif kind
-  Term term2;                   // send_named: the node (nil: the plain local-name form)
+  Term term2;                   // send_named, whereis_on, spawn: the node (nil: local / the
+                                // spawner's); partition: group b (term: group a)
   Term name;                    // send_named, register_name, unregister_name, whereis
   const Matcher* matcher = nullptr;  // receive: nullptr takes any message; points into the
                                      // suspended process's stack, valid while it waits
@@ -37,7 +38,8 @@ struct PendingOp {
   std::size_t scan_from = 0;    // receive: mailbox prefix already known not to match
   std::size_t match_index = 0;  // receive: where the match is (valid when enabled by a message)
   std::function<void()>* spawn_body = nullptr;  // spawn: lives on the spawner's stack
-  bool flag = false;            // spawn: link; trap_exit: value; demonitor: flush
+  bool flag = false;            // spawn: link; trap_exit: value; demonitor: flush;
+                                // partition: defer; nodes: up ones only
   Ref ref;                      // demonitor, cancel_timer
   SharedAccess access;          // nif
 };

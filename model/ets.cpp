@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/controller.hpp"
+#include "core/mix.hpp"
 #include "lockstep/errors.hpp"
 #include "lockstep/process.hpp"
 #include "lockstep/shared_sync.hpp"
@@ -23,12 +24,16 @@ namespace {
 
 constexpr std::uint64_t kNamesObject = 0x6574732d6e616d65ULL;  // "ets-name": the name registry
 
+std::uint64_t name_key(std::uint32_t node, const Term& name) { return core::mix(node, name.hash()); }
+std::uint32_t my_node() { return Controller::current("ets").pid.node; }
+
 std::uint64_t table_object(Ref id) {
   return ((std::uint64_t{id.owner} << 32 | id.seq) ^ 0x455453ULL) * 0x9e3779b97f4a7c15ULL | 1;
 }
 
 struct TableState {
   Term name;
+  std::uint32_t node = 0;  // named tables are visible by name on their node only
   TableOpts opts;
   Pid owner;
   std::map<Term, std::vector<Term>> rows;  // key -> objects (one for sets), key order
@@ -37,7 +42,7 @@ struct TableState {
 
 struct Store final : Controller::ExitObserver {
   std::map<Ref, TableState> tables;
-  std::map<Term, Ref> names;
+  std::map<std::pair<std::uint32_t, Term>, Ref> names;  // (node, name)
   bool observing = false;
 
   void process_exited(Controller& c, Pid pid, const Term& reason) override;
@@ -76,8 +81,8 @@ void Store::process_exited(Controller& c, Pid pid, const Term& /*reason*/) {
       }
     }
     if (t.opts.named) {
-      c.touch_shared(SharedAccess{.object = kNamesObject, .key = t.name.hash(), .whole_object = false});
-      names.erase(t.name);
+      c.touch_shared(SharedAccess{.object = kNamesObject, .key = name_key(t.node, t.name), .whole_object = false});
+      names.erase({t.node, t.name});
     }
     it = tables.erase(it);
   }
@@ -217,25 +222,27 @@ Table new_table(Term name, TableOpts o) {
   Controller& c = controller("ets::new_table");
   Store& s = store(c);
   Ref id = make_ref();
+  std::uint32_t node = my_node();
   SharedAccess access{.object = table_object(id)};
-  if (o.named) access = SharedAccess{.object = kNamesObject, .key = name.hash(), .whole_object = false};
+  if (o.named) access = SharedAccess{.object = kNamesObject, .key = name_key(node, name), .whole_object = false};
   nif_sync(tuple(kind, name), access);
   if (o.named) {
-    if (s.names.contains(name)) {
+    if (s.names.contains({node, name})) {
       throw BadArg("ets new_table: a table named " + name.to_string() + " already exists");
     }
-    s.names.emplace(name, id);
+    s.names.emplace(std::pair{node, name}, id);
   }
-  s.tables.emplace(id, TableState{.name = std::move(name), .opts = std::move(o), .owner = self()});
+  s.tables.emplace(id, TableState{.name = std::move(name), .node = node, .opts = std::move(o), .owner = self()});
   return Table(id);
 }
 
 std::optional<Table> whereis(const Term& name) {
   static const Term kind = atom("ets_whereis");
   Store& s = store(controller("ets::whereis"));
+  std::uint32_t node = my_node();
   nif_sync(tuple(kind, name),
-           SharedAccess{.object = kNamesObject, .key = name.hash(), .whole_object = false, .write = false});
-  auto it = s.names.find(name);
+           SharedAccess{.object = kNamesObject, .key = name_key(node, name), .whole_object = false, .write = false});
+  auto it = s.names.find({node, name});
   if (it == s.names.end()) return model::returned(false), std::nullopt;
   return model::returned(Term(it->second)), Table(it->second);
 }
@@ -518,8 +525,8 @@ void Table::drop() {
   TableState& t = enter(id_, kind, Touch{nullptr, true});
   Store& s = store(c);
   if (t.opts.named) {
-    c.touch_shared(SharedAccess{.object = kNamesObject, .key = t.name.hash(), .whole_object = false});
-    s.names.erase(t.name);
+    c.touch_shared(SharedAccess{.object = kNamesObject, .key = name_key(t.node, t.name), .whole_object = false});
+    s.names.erase({t.node, t.name});
   }
   s.tables.erase(id_);
 }

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/controller.hpp"
+#include "core/mix.hpp"
 #include "lockstep/errors.hpp"
 #include "lockstep/shared_sync.hpp"
 #include "model/returned.hpp"
@@ -13,13 +14,29 @@ namespace lockstep::persistent_term {
 namespace {
 constexpr std::uint64_t kObject = 0x7065727369737421ULL;  // "persist!": the store's explorer id
 
+// One map per node: a key put on one node is not visible on another, and a stopped node's
+// keys are wiped.
+struct Stores final : core::Controller::ExitObserver {
+  std::map<std::uint32_t, std::map<Term, Term>> by_node;
+  bool observing = false;
+  void process_exited(core::Controller&, Pid, const Term&) override {}
+  void node_stopped(core::Controller& c, std::uint32_t node) override {
+    c.touch_shared(SharedAccess{.object = kObject});  // every key of the node
+    by_node.erase(node);
+  }
+};
 using Store = std::map<Term, Term>;
 
 Store& sync(const char* op, const Term& key, bool write) {
-  Store& store = core::Controller::current("persistent_term").controller->execution_local<Store>();
+  core::Process& p = core::Controller::current("persistent_term");
+  Stores& stores = p.controller->execution_local<Stores>();
+  if (!stores.observing) {
+    p.controller->add_exit_observer(stores);
+    stores.observing = true;
+  }
   nif_sync(tuple(atom(op), key),
-           SharedAccess{.object = kObject, .key = key.hash(), .whole_object = false, .write = write});
-  return store;
+           SharedAccess{.object = kObject, .key = core::mix(p.pid.node, key.hash()), .whole_object = false, .write = write});
+  return stores.by_node[p.pid.node];
 }
 }  // namespace
 
