@@ -104,7 +104,7 @@ TEST_CASE("the buggy examples are found and bank_ok passes", "[cli]") {
   REQUIRE_THAT(ok.output, Catch::Contains("result: 0 counterexamples in 500 executions"));
 }
 
-TEST_CASE("the shared-state and OTP examples behave as documented", "[cli][model]") {
+TEST_CASE("the shared-state, OTP and cluster examples behave as documented", "[cli][model]") {
   Scratch s;
   struct Expect {
     const char* name;
@@ -114,7 +114,10 @@ TEST_CASE("the shared-state and OTP examples behave as documented", "[cli][model
   for (const Expect& e : {Expect{"ets_cache_race", 1, "the report is computed once"},
                           Expect{"genserver_timeout", 1, "the answer after a timeout is the backup's"},
                           Expect{"supervisor_restart", 1, "the cache pid looked up earlier still answers"},
-                          Expect{"atomic_counter_ok", 0, "result: 0 counterexamples"}}) {
+                          Expect{"atomic_counter_ok", 0, "result: 0 counterexamples"},
+                          Expect{"split_brain", 1, "exactly one leader after the heal"},
+                          Expect{"deferred_duplicate", 1, "operation 1 is applied once"},
+                          Expect{"global_register_ok", 0, "result: 0 counterexamples"}}) {
     for (const char* how : {" --strategy random --iterations 2000 --seed 1", " --exhaustive"}) {
       auto r = run(example(e.name) + how, s.dir);
       INFO(e.name << how << "\n" << r.output);
