@@ -109,10 +109,12 @@ Result run_executions(const std::function<void()>& root, Strategy& strategy, con
   ControllerConfig config{.stack_size = options.stack_size,
                           .max_steps = options.max_steps,
                           .fail_on_crash = options.fail_on_crash,
-                          .record_trace = false};
+                          .record_trace = false,
+                          .faults = options.faults};
   bool replaying = options.strategy == StrategyKind::replay;
   if (replaying) {
     if (options.replay->max_steps != 0) config.max_steps = options.replay->max_steps;
+    config.faults = options.replay->faults;
     config.record_trace = true;
   }
   Controller controller(config);
@@ -155,7 +157,7 @@ Result run_executions(const std::function<void()>& root, Strategy& strategy, con
       Counterexample& cx = *found.counterexample;
       cx.iteration = result.executions;
       cx.seed = strategy.execution_seed();
-      cx.schedule = Schedule{options.scenario_name, found.choices, config.max_steps, found.fingerprint};
+      cx.schedule = Schedule{options.scenario_name, found.choices, config.max_steps, config.faults, found.fingerprint};
       part.counterexamples.push_back(replaying ? std::move(cx) : with_trace(controller, root, found));
     }
     result += part;

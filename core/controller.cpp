@@ -161,7 +161,7 @@ void Controller::begin_event(EventId id, bool barrier) {
   event_.barrier = barrier;
   event_.unknown = false;
   event_.label = 0;
-  event_.spawned = 0;
+  event_.spawned.clear();
   event_.accesses.clear();
   event_.conditions.clear();
   event_.plain_alternative = 0;
@@ -201,6 +201,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   names_.clear();
   network_.reset();
   stopping_node_ = UINT32_MAX;
+  fault_budget_ = config_.faults.any() ? config_.faults.max : 0;
   trace_.clear();
   ExecutionOutcome& out = outcome_;
   observing_ = strategy.observes_events();
@@ -340,10 +341,22 @@ bool Controller::receive_ready(Process& p) {
 
 void Controller::collect_enabled() {
   enabled_.clear();
+  bool faults = false;
   for (Process* p : procs_) {
     if (!p->alive || p->fiber.finished()) continue;
     if (p->op.kind == OpKind::receive && !receive_ready(*p)) continue;
+    if (p->fault_actor) {
+      faults = true;
+      continue;
+    }
     enabled_.push_back(Candidate{p->pid, &p->op});
+  }
+  if (!faults) return;
+  // Fault actors come after the scenario's processes. They are always enabled (DPOR needs
+  // enabledness that no other process's step takes away): one that finds the budget spent
+  // ends instead of striking.
+  for (Process* p : procs_) {
+    if (p->fault_actor && p->alive && !p->fiber.finished()) enabled_.push_back(Candidate{p->pid, &p->op});
   }
 }
 
@@ -496,7 +509,7 @@ void Controller::execute(Process& p) {
       touch(ObjectKind::pid_counter, AccessMode::write, 0);
       touch(ObjectKind::life, AccessMode::write, child.id);  // sends may target it already
       if (op.flag) touch(ObjectKind::links, AccessMode::write, p.pid.id);
-      event_.spawned = child.id;
+      if (observing_) event_.spawned.push_back(child.id);
       p.result.pid = new_process(std::move(*op.spawn_body), false, op.flag ? &p : nullptr, node, unreachable).pid;
       break;
     }
@@ -748,6 +761,9 @@ void Controller::execute(Process& p) {
     case OpKind::nodes:
     case OpKind::whereis_on:
       execute_cluster(p);
+      break;
+    case OpKind::fault:
+      execute_fault(p);
       break;
     case OpKind::nif:
       touch_shared(op.access);

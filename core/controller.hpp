@@ -20,6 +20,7 @@
 #include "core/network.hpp"
 #include "core/process.hpp"
 #include "core/strategy.hpp"
+#include "lockstep/faults.hpp"
 #include "lockstep/result.hpp"
 
 namespace lockstep::core {
@@ -29,6 +30,7 @@ struct ControllerConfig {
   std::uint64_t max_steps = 100000;
   bool fail_on_crash = false;
   bool record_trace = false;  // format trace events (costly): on when reporting
+  Faults faults;              // fault actors for every node added (lockstep/faults.hpp)
 };
 
 // What one step did, for nondeterminism checks: who ran, and which operation.
@@ -193,6 +195,8 @@ class Controller {
   void stop_node(std::uint32_t node);
   void fire_tick(std::uint32_t partition);
   void execute_cluster(Process& p);
+  void execute_fault(Process& p);
+  void add_fault_actors(std::uint32_t node);
   std::uint64_t name_key(std::uint32_t node, const Term& name) const;
   std::uint32_t node_or_error(Process& p, const Term& node);
   void kill(Process& p, Term reason);
@@ -241,6 +245,7 @@ class Controller {
   std::map<std::pair<std::uint32_t, Term>, std::uint32_t> names_;  // (node, name) -> pid id
   Network network_;
   std::uint32_t stopping_node_ = UINT32_MAX;  // remote watchers see :noconnection
+  std::uint32_t fault_budget_ = 0;             // partitions and stops left to inject
   std::map<const void*, std::shared_ptr<void>> locals_;  // see execution_local()
   std::vector<ExitObserver*> exit_observers_;             // see add_exit_observer()
   std::vector<TraceEvent> trace_;

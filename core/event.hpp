@@ -63,7 +63,7 @@ struct EventRecord {
   bool barrier = false;                   // a timer firing: ordered with everything
   bool unknown = false;                   // not executed yet: dependent with everything
   std::uint64_t label = 0;                // hash of what the event did and returned
-  std::uint32_t spawned = 0;              // pid created by this event, or 0
+  std::vector<std::uint32_t> spawned;     // pids created by this event (spawn; fault actors)
   std::vector<Access> accesses;
   std::vector<Access> conditions;         // the state (kind, object) that decided consequences
   // Bit i set: had condition i gone the other way, the event would have done only its

@@ -155,7 +155,12 @@ void Controller::stop_node(std::uint32_t node) {
   network_.set_up(node, false);
   stopping_node_ = node;
   for (Process* q : procs_) {
-    if (q->alive && q->pid.node == node) kill(*q, atom("killed"));
+    if (q->pid.node != node) continue;
+    // Whether the stop kills q depends on q still being alive (its own exit may come first).
+    touch(ObjectKind::life, AccessMode::read, q->pid.id);
+    if (!q->alive) continue;
+    Consequences alive(*this, ObjectKind::life, q->pid.id);
+    kill(*q, atom("killed"));
   }
   stopping_node_ = UINT32_MAX;
   std::erase_if(network_.held, [&](const Network::Held& h) { return node_of(h.from) == node || node_of(h.to) == node; });
@@ -170,16 +175,25 @@ void Controller::stop_node(std::uint32_t node) {
 void Controller::execute_cluster(Process& p) {
   PendingOp& op = p.op;
   switch (op.kind) {
-    case OpKind::add_node:
+    case OpKind::add_node: {
       touch(ObjectKind::network, AccessMode::write, 0);
-      network_.add(op.name);
+      bool fresh = !network_.find(op.name);
+      std::uint32_t node = network_.add(op.name);
       note(p.pid, [&] { return "add_node " + op.name.to_string(); });
+      if (fresh) add_fault_actors(node);
       break;
+    }
     case OpKind::partition: {
       touch(ObjectKind::network, AccessMode::write, 0);
       std::vector<std::uint32_t> a, b;
-      for (const Term& n : op.term.elements()) a.push_back(network_.add(n));
-      for (const Term& n : op.term2.elements()) b.push_back(network_.add(n));
+      auto add = [&](const Term& n) {
+        bool fresh = !network_.find(n);
+        std::uint32_t node = network_.add(n);
+        if (fresh) add_fault_actors(node);
+        return node;
+      };
+      for (const Term& n : op.term.elements()) a.push_back(add(n));
+      for (const Term& n : op.term2.elements()) b.push_back(add(n));
       note(p.pid, [&] {
         return "partition " + node_list(network_, a) + " | " + node_list(network_, b) + (op.flag ? " defer" : " drop");
       });
@@ -253,6 +267,71 @@ void Controller::execute_cluster(Process& p) {
     }
     default: break;
   }
+}
+
+void Controller::add_fault_actors(std::uint32_t node) {
+  const Faults& f = config_.faults;
+  if (!f.any()) return;
+  Term name = network_.name(node);
+  // One actor per fault kind and node: it alternates the fault (costing one of the budget)
+  // and its repair (free), each a sync point the strategy may schedule.
+  for (const char* kind : {"partition", "defer", "stop"}) {
+    bool on = (kind[0] == 'p' && f.partition) || (kind[0] == 'd' && f.defer) || (kind[0] == 's' && f.stop);
+    if (!on) continue;
+    Term kind_atom = atom(kind);
+    touch(ObjectKind::pid_counter, AccessMode::write, 0);
+    touch(ObjectKind::life, AccessMode::write, static_cast<std::uint64_t>(procs_.size() + 1));
+    Process& actor = new_process(
+        [kind_atom, name] {
+          Process& me = Controller::current("fault");
+          // Strike while the budget lasts (the result says whether it struck), repairing after each.
+          while (perform(me, PendingOp{.kind = OpKind::fault, .term = kind_atom, .name = name, .flag = true}).flag) {
+            perform(me, PendingOp{.kind = OpKind::fault, .term = kind_atom, .name = name, .flag = false});
+          }
+        },
+        false, nullptr, Network::kLocal);
+    actor.fault_actor = true;
+    if (observing_) event_.spawned.push_back(actor.pid.id);
+    note(actor.pid, [&] { return "fault actor: " + std::string(kind) + " " + name.to_string(); });
+  }
+}
+
+void Controller::execute_fault(Process& p) {
+  PendingOp& op = p.op;
+  touch(ObjectKind::network, AccessMode::write, 0);
+  std::uint32_t node = *network_.find(op.name);
+  bool stop = op.term.is_atom("stop");
+  p.result.flag = op.flag && fault_budget_ > 0;
+  if (op.flag && fault_budget_ == 0) {
+    note(p.pid, [&] { return "fault budget spent: no " + op.term.to_string() + " of " + op.name.to_string(); });
+    return;
+  }
+  if (op.flag) --fault_budget_;
+  if (stop) {
+    if (op.flag && network_.up(node)) {
+      note(p.pid, [&] { return "fault: stop_node " + op.name.to_string(); });
+      stop_node(node);
+    } else if (!op.flag) {
+      note(p.pid, [&] { return "fault: start_node " + op.name.to_string(); });
+      network_.set_up(node, true);
+    }
+    return;
+  }
+  if (!op.flag) {
+    note(p.pid, [&] { return "fault: heal (" + std::to_string(network_.held.size()) + " held back)"; });
+    heal();
+    return;
+  }
+  std::vector<std::uint32_t> rest;
+  for (std::uint32_t n = 0; n < network_.size(); ++n) {
+    if (n != node) rest.push_back(n);
+  }
+  bool defer = op.term.is_atom("defer");
+  note(p.pid, [&] {
+    return "fault: partition " + node_list(network_, {node}) + " | " + node_list(network_, rest) + (defer ? " defer" : " drop");
+  });
+  std::uint32_t id = network_.partition({node}, std::move(rest), defer);
+  network_.ticks.push_back(Network::Tick{clock_ + network_.ticktime, id});
 }
 
 }  // namespace lockstep::core

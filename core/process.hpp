@@ -43,6 +43,7 @@ struct Process {
   bool trap_exit = false;
   bool unwinding = false;  // resumed only so that its stack unwinds (killed, or teardown)
   bool root = false;
+  bool fault_actor = false;  // the environment's: see lockstep/faults.hpp
 
   void reset(Controller* c, Pid p, std::function<void()> f, bool is_root) {
     controller = c;
@@ -62,6 +63,7 @@ struct Process {
     trap_exit = false;
     unwinding = false;
     root = is_root;
+    fault_actor = false;
   }
 };
 

@@ -111,6 +111,7 @@ void Options::validate() const {
     throw ConfigError("--resample-prob must be between 0 and 1");
   }
   if (max_steps == 0) throw ConfigError("--max-steps must be at least 1");
+  if (faults.any() && faults.max == 0) throw ConfigError("--max-faults must be at least 1 when --faults is given");
   if (fair_switch < -1) throw ConfigError("--fair-switch must be a step number >= 0");
   if (stack_size < 16 * 1024) throw ConfigError("stack size must be at least 16 KiB");
   if (strategy == StrategyKind::replay && !replay) {

@@ -25,8 +25,9 @@ std::string hex(std::uint64_t v) {
 std::string body_of(const Schedule& s) {
   std::string out;
   out += kMagic;
-  out += "\nscenario " + s.scenario + "\nmax-steps " + std::to_string(s.max_steps) +
-         "\nfingerprint " + hex(s.fingerprint) + "\nchoices " + std::to_string(s.steps.size()) +
+  out += "\nscenario " + s.scenario + "\nmax-steps " + std::to_string(s.max_steps);
+  if (s.faults.any()) out += "\nfaults " + s.faults.to_string() + " " + std::to_string(s.faults.max);
+  out += "\nfingerprint " + hex(s.fingerprint) + "\nchoices " + std::to_string(s.steps.size()) +
          "\nsteps";
   for (std::size_t i = 0; i < s.steps.size(); ++i) {
     out += (i % 32 == 0) ? "\n" : " ";
@@ -79,7 +80,22 @@ Schedule Schedule::parse(std::string_view text) {
   s.scenario = field("scenario");
   if (s.scenario.empty()) corrupt("empty scenario name");
   s.max_steps = parse_number<std::uint64_t>(field("max-steps"), 10, "max-steps");
-  s.fingerprint = parse_number<std::uint64_t>(field("fingerprint"), 16, "fingerprint");
+  auto next_line = [&]() -> std::string {
+    if (!std::getline(in, line)) corrupt("missing 'fingerprint' line");
+    return line;
+  };
+  std::string next = next_line();  // "faults ..." (optional), then "fingerprint ..."
+  if (next.rfind("faults ", 0) == 0) {
+    std::string_view spec = std::string_view(next).substr(7);
+    auto space = spec.find(' ');
+    auto faults = Faults::parse(spec.substr(0, space));
+    if (!faults || space == std::string_view::npos) corrupt("bad faults line");
+    faults->max = parse_number<std::uint32_t>(spec.substr(space + 1), 10, "fault count");
+    s.faults = *faults;
+    next = next_line();
+  }
+  if (next.rfind("fingerprint ", 0) != 0) corrupt("missing 'fingerprint' line");
+  s.fingerprint = parse_number<std::uint64_t>(std::string_view(next).substr(12), 16, "fingerprint");
   auto count = parse_number<std::size_t>(field("choices"), 10, "choice count");
   if (!std::getline(in, line) || line != "steps") corrupt("missing 'steps' line");
   std::string checksum_line;

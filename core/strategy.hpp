@@ -30,7 +30,8 @@ struct Candidate {
 
 struct Choice {
   std::uint64_t step;                    // 1-based number of the step about to run
-  std::span<const Candidate> enabled;    // at least two, sorted by pid
+  std::span<const Candidate> enabled;    // at least two: the scenario's processes sorted by
+                                         // pid, then fault actors (lockstep/faults.hpp)
 };
 
 struct ExecutionSummary {

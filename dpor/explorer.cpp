@@ -246,7 +246,7 @@ void Explorer::analyse_races() {
       if (!implied) races.push_back({j, i});
     }
     at(last_of_pid, e.id.pid) = i;
-    if (e.spawned != 0) at(spawned_by, e.spawned) = i;
+    for (std::uint32_t child : e.spawned) at(spawned_by, child) = i;
     for (std::uint32_t victim : e.killed) disables.push_back({i, victim});
   }
   // The events after `j` that do not happen after it: they can run before j's event.

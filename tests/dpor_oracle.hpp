@@ -43,7 +43,7 @@ inline std::string canonical_trace(const std::vector<lockstep::core::EventRecord
 }
 
 inline Exploration explore_with(const std::function<void()>& root, ls::DporMode mode,
-                                std::uint64_t max_executions = 0) {
+                                std::uint64_t max_executions = 0, ls::Faults faults = {}) {
   Exploration x;
   lockstep::dpor::Explorer explorer(mode, max_executions, 0);
   explorer.on_execution = [&](const std::vector<lockstep::core::EventRecord>& events,
@@ -55,6 +55,7 @@ inline Exploration explore_with(const std::function<void()>& root, ls::DporMode 
   ls::Options o;
   o.keep_going = true;
   o.strategy = ls::StrategyKind::first;
+  o.faults = faults;
   ls::Result r = lockstep::core::run_executions(root, explorer, o);
   x.executions = explorer.stats().executions;
   x.blocked = explorer.stats().blocked;

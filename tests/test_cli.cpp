@@ -127,6 +127,26 @@ TEST_CASE("the shared-state, OTP and cluster examples behave as documented", "[c
   }
 }
 
+TEST_CASE("split_brain without a scripted partition is found by injected faults only", "[cli][cluster]") {
+  Scratch s;
+  auto quiet = run(example("split_brain_unscripted") + " --strategy random --iterations 2000 --seed 1", s.dir);
+  INFO(quiet.output);
+  REQUIRE(quiet.status == 0);
+  for (const char* how : {" --strategy random --iterations 2000 --seed 1", " --exhaustive"}) {
+    auto found = run(example("split_brain_unscripted") + how + " --faults partition --max-faults 1", s.dir);
+    INFO(found.output);
+    REQUIRE(found.status == 1);
+    REQUIRE_THAT(found.output, Catch::Contains("fault: partition"));
+    REQUIRE_THAT(found.output, Catch::Contains("at most one leader"));
+    auto replayed = run(example("split_brain_unscripted") + " --replay lockstep-split_brain_unscripted.schedule", s.dir);
+    REQUIRE(replayed.status == 1);
+    REQUIRE(section(replayed.output, "trace:", "\nresult:") == section(found.output, "trace:", "\nschedule written"));
+  }
+  auto bad = run(example("split_brain_unscripted") + " --faults flood", s.dir);
+  REQUIRE(bad.status == 2);
+  REQUIRE_THAT(bad.output, Catch::Contains("unknown fault in 'flood'"));
+}
+
 TEST_CASE("a library with several scenarios needs --scenario and lists them", "[cli]") {
   Scratch s;
   auto list = run(fixture("two_scenarios") + " --list", s.dir);

@@ -377,3 +377,83 @@ TEST_CASE("the explorer orders a partition against the sends it cuts", "[cluster
   REQUIRE(optimal.final_states == none.final_states);
   REQUIRE(optimal.executions == none.traces.size());
 }
+
+namespace {
+// Two nodes each run a replier; the root asks both and counts the answers.
+void ask_both() {
+  cl::add_node(a);
+  cl::add_node(b);
+  std::vector<ls::Pid> repliers;
+  for (const Term& n : {a, b}) {
+    repliers.push_back(spawn_on(n, [] {
+      Term req = ls::receive();
+      ls::send(req.as_pid(), atom("pong"));
+    }));
+  }
+  for (ls::Pid r : repliers) ls::send(r, ls::self());
+  int answers = 0;
+  for (int i = 0; i < 2; ++i) answers += ls::receive(ls::match(atom("pong")), 100) ? 1 : 0;
+  LOCKSTEP_ASSERT(answers >= 1, "some node answers");
+}
+
+ls::Options with_faults(const char* list, std::uint32_t max) {
+  ls::Options o;
+  o.faults = *ls::Faults::parse(list);
+  o.faults.max = max;
+  return o;
+}
+}  // namespace
+
+TEST_CASE("injected faults stay within the budget and are explored exhaustively", "[cluster][faults]") {
+  // One stop (or partition) cannot silence both nodes; two can.
+  REQUIRE(ls::explore(ask_both, ls::Options{}).ok());
+  REQUIRE(ls::explore(ask_both, with_faults("stop", 1)).ok());
+  REQUIRE(ls::explore(ask_both, with_faults("partition", 1)).ok());
+  auto two_stops = ls::explore(ask_both, with_faults("stop", 2));
+  REQUIRE_FALSE(two_stops.ok());
+  REQUIRE_THAT(lockstep_test::trace_text(two_stops), Catch::Contains("fault: stop_node :a@host"));
+  REQUIRE_THAT(lockstep_test::trace_text(two_stops), Catch::Contains("fault: stop_node :b@host"));
+  REQUIRE_FALSE(ls::explore(ask_both, with_faults("partition", 2)).ok());
+}
+
+TEST_CASE("sampling strategies inject faults and the schedule replays them", "[cluster][faults]") {
+  ls::Options o = with_faults("defer,stop", 2);
+  o.strategy = ls::StrategyKind::random;
+  o.iterations = 2000;
+  o.seed = 1;
+  auto r = ls::check(ask_both, o);
+  REQUIRE_FALSE(r.ok());
+  REQUIRE(r.counterexample().schedule.faults == o.faults);
+  auto again = ls::check(ask_both, lockstep_test::replaying(r.counterexample()));
+  REQUIRE_FALSE(again.ok());
+  REQUIRE(lockstep_test::trace_text(again) == lockstep_test::trace_text(r));
+}
+
+TEST_CASE("with injected faults every mode reaches the same end states and bugs", "[cluster][faults][dpor]") {
+  // One replier on a@host; the root asks and waits: a partition or a stop loses the answer.
+  auto ask_one = [] {
+    cl::add_node(a);
+    ls::Pid r = spawn_on(a, [] {
+      Term req = ls::receive();
+      ls::send(req.as_pid(), atom("pong"));
+    });
+    ls::send(r, ls::self());
+    LOCKSTEP_ASSERT(ls::receive(ls::match(atom("pong")), 100).has_value(), "the answer arrives");
+  };
+  for (const char* kinds : {"partition", "defer", "stop", "partition,stop"}) {
+    for (std::uint32_t max : {1u, 2u}) {
+      ls::Faults f = *ls::Faults::parse(kinds);
+      f.max = max;
+      INFO(kinds << " max " << max);
+      auto none = lockstep_test::explore_with(ask_one, ls::DporMode::none, 0, f);
+      auto source = lockstep_test::explore_with(ask_one, ls::DporMode::source, 0, f);
+      auto optimal = lockstep_test::explore_with(ask_one, ls::DporMode::optimal, 0, f);
+      REQUIRE(none.bugs.size() == 1);
+      REQUIRE(source.bugs == none.bugs);
+      REQUIRE(optimal.bugs == none.bugs);
+      REQUIRE(source.final_states == none.final_states);
+      REQUIRE(optimal.final_states == none.final_states);
+      REQUIRE(source.executions <= none.executions);
+    }
+  }
+}

@@ -24,6 +24,19 @@ TEST_CASE("a schedule survives serialisation unchanged", "[schedule]") {
   REQUIRE(ls::Schedule::parse(empty.serialize()).steps.empty());
 }
 
+TEST_CASE("a schedule keeps the faults it ran with", "[schedule][cluster]") {
+  ls::Schedule s = sample();
+  s.faults = *ls::Faults::parse("partition,stop");
+  s.faults.max = 2;
+  std::string text = s.serialize();
+  REQUIRE_THAT(text, Catch::Contains("\nfaults partition,stop 2\n"));
+  ls::Schedule back = ls::Schedule::parse(text);
+  REQUIRE(back.faults == s.faults);
+  REQUIRE(back.steps == s.steps);
+  REQUIRE_FALSE(ls::Schedule::parse(sample().serialize()).faults.any());  // no line, no faults
+  REQUIRE_FALSE(ls::Faults::parse("partition,flood").has_value());
+}
+
 TEST_CASE("a corrupt schedule is rejected with a message", "[schedule]") {
   std::string text = sample().serialize();
   SECTION("a changed step") {

@@ -48,6 +48,9 @@ that replays it exactly.
   --resample-prob P        pos: probability of redrawing priorities per step (default 0.5)
   --max-steps N            step bound; a longer execution is a livelock (default 100000)
   --fail-on-crash          an abnormal exit nobody links or monitors is a counterexample
+  --faults LIST            let the strategy inject cluster faults: partition, defer, stop
+                           (comma-separated; see docs/cluster.md)
+  --max-faults K           partitions and stops per execution with --faults (default 1)
   --keep-going             collect every distinct counterexample instead of stopping
   --replay FILE            replay a schedule file written by an earlier run
   --schedule-out FILE      where to write the counterexample's schedule
@@ -160,6 +163,15 @@ CliOptions parse_args(int argc, char** argv) {
       o.max_steps = parse_number<std::uint64_t>(arg, need());
     } else if (arg == "--fail-on-crash") {
       o.fail_on_crash = true;
+    } else if (arg == "--faults") {
+      std::string list = need();
+      auto faults = ls::Faults::parse(list);
+      if (!faults) throw UsageFailure("unknown fault in '" + list + "'; list some of partition, defer, stop");
+      std::uint32_t max = o.faults.max;
+      o.faults = *faults;
+      o.faults.max = max;
+    } else if (arg == "--max-faults") {
+      o.faults.max = parse_number<std::uint32_t>(arg, need());
     } else if (arg == "--keep-going") {
       o.keep_going = true;
     } else if (arg == "--replay") {
@@ -243,14 +255,17 @@ std::string shell_quote(const std::string& s) {
 std::string describe(const CliOptions& cli) {
   const auto& o = cli.options;
   if (o.strategy == ls::StrategyKind::replay) return "replaying " + cli.replay_file;
-  if (cli.exhaustive) return "exhaustive exploration (" + std::string(ls::to_string(o.dpor)) + " DPOR)";
+  std::string faults = o.faults.any() ? ", faults " + o.faults.to_string() + " (at most " +
+                                            std::to_string(o.faults.max) + ")"
+                                      : "";
+  if (cli.exhaustive) return "exhaustive exploration (" + std::string(ls::to_string(o.dpor)) + " DPOR)" + faults;
   std::string s = std::string(ls::to_string(o.strategy)) + " strategy, " +
                   std::to_string(o.iterations) + " iteration" + (o.iterations == 1 ? "" : "s") +
                   ", seed " + std::to_string(o.seed);
   if (o.strategy == ls::StrategyKind::pct || o.strategy == ls::StrategyKind::fair_pct) {
     s += ", depth " + std::to_string(o.pct_depth);
   }
-  return s;
+  return s + faults;
 }
 
 // Writes each counterexample's schedule (not when replaying); returns the paths.

@@ -1,5 +1,6 @@
 // replay: follows a recorded schedule choice by choice; anything it cannot follow is a
 // "replay diverged" error rather than a silently different execution.
+#include "core/strategies/fault_pacing.hpp"
 #include "core/strategies/strategies.hpp"
 
 namespace lockstep::core {
@@ -43,7 +44,8 @@ void ReplayStrategy::end_execution(const ExecutionSummary& summary) {
   }
 }
 
-std::unique_ptr<Strategy> make_strategy(const Options& o) {
+namespace {
+std::unique_ptr<Strategy> make_sampling(const Options& o) {
   switch (o.strategy) {
     case StrategyKind::random: return std::make_unique<RandomStrategy>(o.seed, o.iterations);
     case StrategyKind::first: return std::make_unique<FirstStrategy>(o.iterations);
@@ -55,6 +57,15 @@ std::unique_ptr<Strategy> make_strategy(const Options& o) {
     case StrategyKind::replay: return std::make_unique<ReplayStrategy>(*o.replay);
   }
   return nullptr;
+}
+}  // namespace
+
+std::unique_ptr<Strategy> make_strategy(const Options& o) {
+  auto strategy = make_sampling(o);
+  if (o.faults.any() && o.strategy != StrategyKind::replay) {
+    return std::make_unique<FaultPacing>(std::move(strategy), o.seed ^ 0xfa017ULL);
+  }
+  return strategy;
 }
 
 }  // namespace lockstep::core

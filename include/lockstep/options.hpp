@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "lockstep/faults.hpp"
 #include "lockstep/schedule.hpp"
 
 namespace lockstep {
@@ -35,6 +36,7 @@ struct Options {
   std::optional<Schedule> replay;      // with StrategyKind::replay: the schedule to follow
   std::size_t stack_size = 256 * 1024; // bytes per process stack (one guard page below it)
   std::string scenario_name;           // recorded in schedules; set by the CLI
+  Faults faults;                       // environment faults injected into cluster scenarios
 
   // Exhaustive exploration (lockstep::explore, `lockstep-check --exhaustive`).
   // none: every schedule (the oracle); source: source-DPOR with sleep sets (the default:

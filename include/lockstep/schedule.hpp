@@ -8,12 +8,15 @@
 #include <string_view>
 #include <vector>
 
+#include "lockstep/faults.hpp"
+
 namespace lockstep {
 
 struct Schedule {
   std::string scenario;
   std::vector<std::uint32_t> steps;  // pid id chosen at each step
   std::uint64_t max_steps = 0;       // the step bound the execution ran under
+  Faults faults;                     // the faults the execution could inject (none: no line)
   std::uint64_t fingerprint = 0;     // hash of who ran which operation at every step: a replay
                                      // that differs is reported as diverged
 
