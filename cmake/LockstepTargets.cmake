@@ -20,3 +20,17 @@ function(lockstep_add_scenario_library target)
                         LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
   lockstep_configure_target(${target})
 endfunction()
+
+# A component of the runtime built on core (model, cluster): object files that go into
+# liblockstep.so, reaching core's private headers as "core/...".
+function(lockstep_add_runtime_part name)
+  cmake_parse_arguments(ARG "" "" "SOURCES" ${ARGN})
+  add_library(lockstep_${name} OBJECT ${ARG_SOURCES})
+  add_library(lockstep::${name} ALIAS lockstep_${name})
+  target_link_libraries(lockstep_${name} PUBLIC lockstep_core_interface Boost::headers)
+  target_include_directories(lockstep_${name} PRIVATE ${PROJECT_SOURCE_DIR})
+  if(LOCKSTEP_SANITIZE)
+    target_compile_definitions(lockstep_${name} PRIVATE BOOST_USE_UCONTEXT BOOST_USE_ASAN)
+  endif()
+  lockstep_configure_target(lockstep_${name})
+endfunction()

@@ -254,14 +254,22 @@ Table from_tid(const Term& tid) {
 
 bool Table::insert(Term object) { return insert(std::vector<Term>{std::move(object)}); }
 
-bool Table::insert(const std::vector<Term>& objects) {
-  static const Term kind = atom("ets_insert");
-  std::size_t keypos = keypos_of(id_);
+namespace {
+// What an insert of `objects` touches: their one key, or the whole table (badarg for a
+// non-tuple before the sync point).
+Touch insert_touch(Ref id, const std::vector<Term>& objects) {
+  std::size_t keypos = keypos_of(id);
   for (const Term& o : objects) key_of(o, keypos);
   bool one_key = !objects.empty() && std::all_of(objects.begin(), objects.end(), [&](const Term& o) {
     return o[keypos - 1] == objects.front()[keypos - 1];
   });
-  TableState& t = enter(id_, kind, Touch{one_key ? &objects.front()[keypos - 1] : nullptr, true});
+  return Touch{one_key ? &objects.front()[keypos - 1] : nullptr, true};
+}
+}  // namespace
+
+bool Table::insert(const std::vector<Term>& objects) {
+  static const Term kind = atom("ets_insert");
+  TableState& t = enter(id_, kind, insert_touch(id_, objects));
   for (const Term& o : objects) put(t, o);
   return true;
 }
@@ -270,14 +278,9 @@ bool Table::insert_new(Term object) { return insert_new(std::vector<Term>{std::m
 
 bool Table::insert_new(const std::vector<Term>& objects) {
   static const Term kind = atom("ets_insert_new");
-  std::size_t keypos = keypos_of(id_);
-  for (const Term& o : objects) key_of(o, keypos);
-  bool one_key = !objects.empty() && std::all_of(objects.begin(), objects.end(), [&](const Term& o) {
-    return o[keypos - 1] == objects.front()[keypos - 1];
-  });
-  TableState& t = enter(id_, kind, Touch{one_key ? &objects.front()[keypos - 1] : nullptr, true});
+  TableState& t = enter(id_, kind, insert_touch(id_, objects));
   for (const Term& o : objects) {
-    if (t.rows.contains(o[keypos - 1])) return model::returned(false);
+    if (t.rows.contains(o[t.opts.keypos - 1])) return model::returned(false);
   }
   for (const Term& o : objects) put(t, o);
   return model::returned(true);

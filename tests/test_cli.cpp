@@ -58,6 +58,14 @@ std::string section(const std::string& text, const std::string& from, const std:
   return text.substr(a, b == std::string::npos ? std::string::npos : b - a);
 }
 
+// The schedule a run of `name` wrote replays, failing again, to the very same trace.
+void require_replay_matches(const std::string& name, const Run& found, const std::string& dir) {
+  auto replayed = run(example(name) + " --replay lockstep-" + name + ".schedule", dir);
+  INFO(replayed.output);
+  REQUIRE(replayed.status == 1);
+  REQUIRE(section(replayed.output, "trace:", "\nresult:") == section(found.output, "trace:", "\nschedule written"));
+}
+
 std::string read(const std::string& path) {
   std::ifstream f(path);
   std::stringstream ss;
@@ -77,13 +85,8 @@ TEST_CASE("lost_update is found, written as a schedule, and replays to the same 
   REQUIRE_THAT(found.output, Catch::Contains("examples/lost_update.cpp:"));
   REQUIRE_THAT(found.output, Catch::Contains("#PID<0.2.0>  "));
   REQUIRE_THAT(found.output, Catch::Contains("schedule written to lockstep-lost_update.schedule"));
-  std::string trace = section(found.output, "trace:", "\nschedule written");
-  REQUIRE_FALSE(trace.empty());
-
-  auto replayed = run(example("lost_update") + " --replay lockstep-lost_update.schedule", s.dir);
-  INFO(replayed.output);
-  REQUIRE(replayed.status == 1);
-  REQUIRE(section(replayed.output, "trace:", "\nresult:") == trace);
+  REQUIRE_FALSE(section(found.output, "trace:", "\nschedule written").empty());
+  require_replay_matches("lost_update", found, s.dir);
 
   auto again = run(example("lost_update") + " --strategy random --iterations 1000 --seed 1", s.dir);
   REQUIRE(again.output == found.output);  // byte-identical output for the same command
@@ -138,9 +141,7 @@ TEST_CASE("split_brain without a scripted partition is found by injected faults 
     REQUIRE(found.status == 1);
     REQUIRE_THAT(found.output, Catch::Contains("fault: partition"));
     REQUIRE_THAT(found.output, Catch::Contains("at most one leader"));
-    auto replayed = run(example("split_brain_unscripted") + " --replay lockstep-split_brain_unscripted.schedule", s.dir);
-    REQUIRE(replayed.status == 1);
-    REQUIRE(section(replayed.output, "trace:", "\nresult:") == section(found.output, "trace:", "\nschedule written"));
+    require_replay_matches("split_brain_unscripted", found, s.dir);
   }
   auto bad = run(example("split_brain_unscripted") + " --faults flood", s.dir);
   REQUIRE(bad.status == 2);
@@ -279,9 +280,7 @@ TEST_CASE("exhaustive exploration finds lost_update, passes bank_ok and replays"
   REQUIRE(found.status == 1);
   REQUIRE_THAT(found.output, Catch::Contains("exhaustive exploration (source DPOR)"));
   REQUIRE_THAT(found.output, Catch::Contains("assertion failed: both increments are counted"));
-  auto replayed = run(example("lost_update") + " --replay lockstep-lost_update.schedule", s.dir);
-  REQUIRE(replayed.status == 1);
-  REQUIRE(section(replayed.output, "trace:", "\nresult:") == section(found.output, "trace:", "\nschedule written"));
+  require_replay_matches("lost_update", found, s.dir);
 
   auto ok = run(example("bank_ok") + " --exhaustive", s.dir);
   INFO(ok.output);
