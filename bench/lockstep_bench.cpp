@@ -53,9 +53,61 @@ void ten_by_five() {
   for (int i = 0; i < 36; ++i) ls::receive();
 }
 
-Row run_check(const std::string& name, std::function<void()> body, ls::StrategyKind kind,
-              std::uint64_t iterations) {
+// A counter gen_server called by `clients` clients, `calls` times each.
+struct Counter : ls::gen_server::Server {
+  std::int64_t n = 0;
+  ls::gen_server::Action handle_call(const ls::Term&, const ls::gen_server::From&) override {
+    return ls::gen_server::Action::reply(++n);
+  }
+};
+std::function<void()> gen_server_calls(int clients, int calls) {
+  return [clients, calls] {
+    ls::Pid server = ls::gen_server::start<Counter>().pid;
+    ls::Pid me = ls::self();
+    for (int c = 0; c < clients; ++c) {
+      ls::spawn([server, me, calls] {
+        for (int i = 0; i < calls; ++i) ls::gen_server::call(server, ls::atom("inc"));
+        ls::send(me, ls::atom("done"));
+      });
+    }
+    for (int c = 0; c < clients; ++c) ls::receive(ls::match(ls::atom("done")));
+  };
+}
+
+// Two nodes each run a server; two clients (on the root's node) each ask one, with up to
+// one injected fault.
+void cluster_requests() {
+  ls::Term a = ls::atom("a@host"), b = ls::atom("b@host");
+  ls::cluster::add_node(a);
+  ls::cluster::add_node(b);
+  ls::Pid me = ls::self();
+  auto server = [] {
+    for (;;) {
+      ls::Term req = ls::receive();
+      ls::send(req.as_pid(), ls::atom("pong"));
+    }
+  };
+  ls::Pid on_a = ls::spawn(server, {.node = a});
+  ls::Pid on_b = ls::spawn(server, {.node = b});
+  for (ls::Pid target : {on_a, on_b}) {
+    ls::spawn([me, target] {
+      ls::send(target, ls::self());
+      ls::send(me, ls::receive(ls::match(ls::atom("pong")), 100) ? ls::atom("ok") : ls::atom("lost"));
+    });
+  }
+  ls::receive();
+  ls::receive();
+}
+
+ls::Options with_one_partition() {
   ls::Options o;
+  o.faults.partition = true;
+  o.faults.max = 1;
+  return o;
+}
+
+Row run_check(const std::string& name, std::function<void()> body, ls::StrategyKind kind,
+              std::uint64_t iterations, ls::Options o = {}) {
   o.strategy = kind;
   o.iterations = iterations;
   o.seed = 1;
@@ -66,8 +118,8 @@ Row run_check(const std::string& name, std::function<void()> body, ls::StrategyK
   return {name, t1 - t0, r.executions, r.steps};
 }
 
-Row run_explore(const std::string& name, std::function<void()> body, ls::DporMode mode) {
-  ls::Options o;
+Row run_explore(const std::string& name, std::function<void()> body, ls::DporMode mode,
+                ls::Options o = {}) {
   o.dpor = mode;
   o.max_executions = 2'000'000;
   double t0 = now_seconds();
@@ -111,6 +163,14 @@ int main(int argc, char** argv) {
       rows.push_back(run_explore("indexer(" + std::to_string(x) + ")", lockstep_classic::indexer(x), mode));
     }
   }
+  for (auto mode : {ls::DporMode::source, ls::DporMode::optimal}) {
+    rows.push_back(run_explore("gen_server 3 clients x 2 calls", gen_server_calls(3, 2), mode));
+    rows.push_back(run_explore("gen_server 2 clients x 2 calls", gen_server_calls(2, 2), mode));
+    rows.push_back(run_explore("cluster requests, 1 partition fault", cluster_requests, mode, with_one_partition()));
+  }
+  rows.push_back(run_check("gen_server 3 clients x 2 calls, random", gen_server_calls(3, 2), ls::StrategyKind::random, 20000));
+  rows.push_back(run_check("cluster requests, 1 partition fault, random", cluster_requests, ls::StrategyKind::random,
+                           20000, with_one_partition()));
   double bare = bare_switch_ns(10'000'000);
 
   if (json) {
@@ -126,13 +186,13 @@ int main(int argc, char** argv) {
     std::printf("]}\n");
     return 0;
   }
-  std::printf("%-36s %10s %12s %14s %14s %10s\n", "scenario", "seconds", "executions", "executions/s",
+  std::printf("%-46s %10s %12s %14s %14s %10s\n", "scenario", "seconds", "executions", "executions/s",
               "steps/s", "ns/step");
   for (const Row& r : rows) {
-    std::printf("%-36s %10.3f %12llu %14.0f %14.0f %10.1f\n", r.name.c_str(), r.seconds,
+    std::printf("%-46s %10.3f %12llu %14.0f %14.0f %10.1f\n", r.name.c_str(), r.seconds,
                 (unsigned long long)r.executions, r.executions / r.seconds, r.steps / r.seconds,
                 r.seconds * 1e9 / r.steps);
   }
-  std::printf("%-36s %10s %12s %14s %14s %10.1f\n", "bare Boost.Context round trip", "", "", "", "", bare);
+  std::printf("%-46s %10s %12s %14s %14s %10.1f\n", "bare Boost.Context round trip", "", "", "", "", bare);
   return 0;
 }

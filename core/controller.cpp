@@ -508,7 +508,7 @@ void Controller::execute(Process& p) {
       note(p.pid, [&] { return std::string(op.flag ? "spawn_link " : "spawn ") + child.to_string(); });
       touch(ObjectKind::pid_counter, AccessMode::write, 0);
       touch(ObjectKind::life, AccessMode::write, child.id);  // sends may target it already
-      if (op.flag) touch(ObjectKind::links, AccessMode::write, p.pid.id);
+      if (op.flag) touch(ObjectKind::links, AccessMode::member_write, p.pid.id);
       if (observing_) event_.spawned.push_back(child.id);
       p.result.pid = new_process(std::move(*op.spawn_body), false, op.flag ? &p : nullptr, node, unreachable).pid;
       break;
@@ -592,8 +592,8 @@ void Controller::execute(Process& p) {
       Process* to = find(op.target);
       if (op.target == p.pid) break;
       touch(ObjectKind::life, AccessMode::read, op.target.id);
-      touch(ObjectKind::links, AccessMode::write, p.pid.id);
-      touch(ObjectKind::links, AccessMode::write, op.target.id);
+      touch(ObjectKind::links, AccessMode::member_write, p.pid.id);
+      touch(ObjectKind::links, AccessMode::member_write, op.target.id);
       if (to == nullptr || !to->alive) {
         // Had the target been alive, the link would be made: the unconditional accesses.
         Consequences dead(*this, ObjectKind::life, op.target.id, Consequences::PlainAlternative{});
@@ -616,8 +616,8 @@ void Controller::execute(Process& p) {
     }
     case OpKind::unlink: {
       note(p.pid, [&] { return "unlink " + op.target.to_string(); });
-      touch(ObjectKind::links, AccessMode::write, p.pid.id);
-      touch(ObjectKind::links, AccessMode::write, op.target.id);
+      touch(ObjectKind::links, AccessMode::member_write, p.pid.id);
+      touch(ObjectKind::links, AccessMode::member_write, op.target.id);
       erase_value(p.links, op.target.id);
       if (Process* to = find(op.target)) erase_value(to->links, p.pid.id);
       break;
@@ -628,7 +628,7 @@ void Controller::execute(Process& p) {
       Process* to = find(op.target);
       note(p.pid, [&] { return "monitor " + op.target.to_string() + " = " + ref.to_string(); });
       touch(ObjectKind::life, AccessMode::read, op.target.id);
-      touch(ObjectKind::monitors, AccessMode::write, op.target.id);  // in both branches
+      touch(ObjectKind::monitors, AccessMode::member_write, op.target.id);  // in both branches
       monitors_ever_.emplace(ref, Monitor{p.pid.id, op.target.id});
       bool cut = false;
       if (to != nullptr && to->pid.node != p.pid.node) {
@@ -654,7 +654,7 @@ void Controller::execute(Process& p) {
       // Whether the monitor is still there or not, the same object is touched.
       auto ever = monitors_ever_.find(op.ref);
       if (ever != monitors_ever_.end() && ever->second.watcher == p.pid.id) {
-        touch(ObjectKind::monitors, AccessMode::write, ever->second.target);
+        touch(ObjectKind::monitors, AccessMode::member_write, ever->second.target);
       }
       auto it = monitors_.find(op.ref);
       if (it != monitors_.end() && it->second.watcher == p.pid.id) {
@@ -863,7 +863,7 @@ void Controller::terminate(Process& p, Term reason, bool own_exit) {
   }
   // Every monitor this process ever set goes with it (unconditionally, for the explorer).
   for (const auto& [ref, m] : monitors_ever_) {
-    if (m.watcher == p.pid.id) touch(ObjectKind::monitors, AccessMode::write, m.target);
+    if (m.watcher == p.pid.id) touch(ObjectKind::monitors, AccessMode::member_write, m.target);
   }
   bool watched = !p.links.empty() || !p.monitored_by.empty();
   if (own_exit && is_crash_reason(reason)) {
@@ -899,7 +899,7 @@ void Controller::terminate(Process& p, Term reason, bool own_exit) {
   for (std::uint32_t id : links) {
     Process* other = find(id);
     if (other == nullptr) continue;
-    touch(ObjectKind::links, AccessMode::write, other->pid.id);
+    touch(ObjectKind::links, AccessMode::member_write, other->pid.id);
     erase_value(other->links, p.pid.id);
     send_link_exit(p.pid, *other, reason);
   }
