@@ -14,7 +14,7 @@ namespace ls = lockstep;
 inline std::function<void()> readers(int n) {
   return [n] {
     auto x = ls::atomics::new_array(1);
-    ls::spawn([x]() mutable { x.put(0, 1); });
+    ls::spawn([x]() { x.put(0, 1); });
     for (int i = 0; i < n; ++i) ls::spawn([x] { (void)x.get(0); });
   };
 }
@@ -29,7 +29,7 @@ inline std::function<void()> lastzero(int n) {
       }
     });
     for (int j = 1; j <= n; ++j) {
-      ls::spawn([a, j]() mutable {
+      ls::spawn([a, j]() {
         std::int64_t prev = a.get(static_cast<std::size_t>(j - 1));
         a.put(static_cast<std::size_t>(j), prev + 1);
       });
@@ -44,7 +44,7 @@ inline std::function<void()> indexer(int n) {
   return [n] {
     auto table = ls::atomics::new_array(128);
     for (int tid = 0; tid < n; ++tid) {
-      ls::spawn([table, tid]() mutable {
+      ls::spawn([table, tid]() {
         for (int m = 1; m <= 4; ++m) {
           std::int64_t w = m * 11 + tid;
           auto h = static_cast<std::size_t>((w * 7) % 128);

@@ -594,14 +594,17 @@ void Controller::execute(Process& p) {
       touch(ObjectKind::life, AccessMode::read, op.target.id);
       touch(ObjectKind::links, AccessMode::member_write, p.pid.id);
       touch(ObjectKind::links, AccessMode::member_write, op.target.id);
+      // Across nodes (or to a pid not spawned yet, whose node is unknown) the network is
+      // read whatever the target's state, so that the footprint does not depend on it.
+      bool remote = to == nullptr || to->pid.node != p.pid.node;
+      if (remote) touch(ObjectKind::network, AccessMode::read, 0);
       if (to == nullptr || !to->alive) {
         // Had the target been alive, the link would be made: the unconditional accesses.
         Consequences dead(*this, ObjectKind::life, op.target.id, Consequences::PlainAlternative{});
         exit_signal(op.target, p, atom_noproc());
         break;
       }
-      if (to->pid.node != p.pid.node) {
-        touch(ObjectKind::network, AccessMode::read, 0);
+      if (remote) {
         if (!network_.up(to->pid.node) || network_.separated(p.pid.node, to->pid.node)) {
           Consequences cut(*this, ObjectKind::network, 0, Consequences::PlainAlternative{});
           exit_signal(op.target, p, atom("noconnection"));
@@ -631,9 +634,9 @@ void Controller::execute(Process& p) {
       touch(ObjectKind::monitors, AccessMode::member_write, op.target.id);  // in both branches
       monitors_ever_.emplace(ref, Monitor{p.pid.id, op.target.id});
       bool cut = false;
-      if (to != nullptr && to->pid.node != p.pid.node) {
+      if (to == nullptr || to->pid.node != p.pid.node) {  // as for link: whatever the state
         touch(ObjectKind::network, AccessMode::read, 0);
-        cut = !network_.up(to->pid.node) || network_.separated(p.pid.node, to->pid.node);
+        cut = to != nullptr && (!network_.up(to->pid.node) || network_.separated(p.pid.node, to->pid.node));
       }
       if (to == nullptr || !to->alive) {
         Consequences dead(*this, ObjectKind::life, op.target.id, Consequences::PlainAlternative{});
@@ -679,8 +682,12 @@ void Controller::execute(Process& p) {
       Consequences effects(*this, ObjectKind::life, op.target.id,
                            std::pair{ObjectKind::trap, std::uint64_t{op.target.id}});
       if (Process* to = find(op.target)) {
-        Network::Held held{Network::Held::Kind::exit_signal, p.pid, to->pid, op.term, Ref{}, event_.id};
-        if (!hold_if_separated(p.pid.node, to->pid, std::move(held))) signal_exit(p.pid, *to, op.term);
+        std::optional<Consequences> routed;
+        if (to->pid.node == p.pid.node ||
+            route(p.pid.node, to->pid,
+                  Network::Held{Network::Held::Kind::exit_signal, p.pid, to->pid, op.term, Ref{}, event_.id}, routed)) {
+          signal_exit(p.pid, *to, op.term);
+        }
       }
       break;
     }

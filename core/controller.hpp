@@ -189,7 +189,9 @@ class Controller {
   void send_message(std::uint32_t from_node, Pid to, Term msg);
   void send_down(Pid from, Pid to, Ref ref, Term reason);
   void send_link_exit(Pid from, Process& to, Term reason);
-  bool hold_if_separated(std::uint32_t from_node, Pid to, Network::Held held);
+  // Between two nodes: true if the traffic goes now; else it is held back or lost. Records
+  // in `routed` that what follows depends on the network.
+  bool route(std::uint32_t from_node, Pid to, Network::Held held, std::optional<Consequences>& routed);
   void signal_exit(Pid from, Process& to, const Term& reason);  // exit/2 semantics
   void heal();
   void stop_node(std::uint32_t node);

@@ -33,17 +33,24 @@ std::uint32_t Controller::node_or_error(Process& p, const Term& node) {
   return UINT32_MAX;
 }
 
-bool Controller::hold_if_separated(std::uint32_t from_node, Pid to, Network::Held held) {
-  std::uint32_t to_node = node_of(to);
-  if (from_node == to_node) return false;
+bool Controller::route(std::uint32_t from_node, Pid to, Network::Held held,
+                       std::optional<Consequences>& routed) {
   touch(ObjectKind::network, AccessMode::read, 0);
-  if (!network_.up(to_node)) return true;  // a stopped node: lost
-  if (!network_.separated(from_node, to_node)) return false;
+  std::uint32_t to_node = node_of(to);
+  bool now = network_.up(to_node) && !network_.separated(from_node, to_node);
+  // What the step does with this traffic depends on the network; delivering now is the
+  // branch that touches more (held or lost touches nothing).
+  if (now) {
+    routed.emplace(*this, ObjectKind::network, 0, Consequences::PlainAlternative{});
+    return true;
+  }
+  routed.emplace(*this, ObjectKind::network, 0);
+  if (!network_.up(to_node)) return false;  // a stopped node: lost
   // Messages obey the partition's mode; signals always wait for a heal or the ticktime.
-  if (held.kind == Network::Held::Kind::message && !network_.deferring(from_node, to_node)) return true;
+  if (held.kind == Network::Held::Kind::message && !network_.deferring(from_node, to_node)) return false;
   note(to, [&] { return "held by the partition: " + held.term.to_string(); });
   network_.held.push_back(std::move(held));
-  return true;
+  return false;
 }
 
 void Controller::send_message(std::uint32_t from_node, Pid to, Term msg) {
@@ -52,31 +59,41 @@ void Controller::send_message(std::uint32_t from_node, Pid to, Term msg) {
     return;
   }
   Network::Held held{Network::Held::Kind::message, Pid{}, to, std::move(msg), Ref{}, event_.id};
-  if (hold_if_separated(from_node, to, held)) return;
-  Consequences routed(*this, ObjectKind::network, 0);  // delivered because connected
-  deliver(to, std::move(held.term));
+  std::optional<Consequences> routed;
+  if (route(from_node, to, held, routed)) deliver(to, std::move(held.term));
 }
 
 void Controller::send_down(Pid from, Pid to, Ref ref, Term reason) {
   std::uint32_t from_node = node_of(from);
-  if (from_node == stopping_node_ && node_of(to) != from_node) {
+  if (from_node == node_of(to)) {
+    deliver(to, down_message(ref, from, std::move(reason)));
+    return;
+  }
+  if (from_node == stopping_node_) {
     deliver(to, down_message(ref, from, noconnection()));  // the watcher's node notices
     return;
   }
-  Network::Held held{Network::Held::Kind::down, from, to, reason, ref, event_.id};
-  if (hold_if_separated(from_node, to, std::move(held))) return;
-  deliver(to, down_message(ref, from, std::move(reason)));
+  std::optional<Consequences> routed;
+  if (route(from_node, to, Network::Held{Network::Held::Kind::down, from, to, reason, ref, event_.id}, routed)) {
+    deliver(to, down_message(ref, from, std::move(reason)));
+  }
 }
 
 void Controller::send_link_exit(Pid from, Process& to, Term reason) {
   std::uint32_t from_node = node_of(from);
-  if (from_node == stopping_node_ && to.pid.node != from_node) {
+  if (from_node == to.pid.node) {
+    exit_signal(from, to, reason);
+    return;
+  }
+  if (from_node == stopping_node_) {
     exit_signal(from, to, noconnection());
     return;
   }
-  Network::Held held{Network::Held::Kind::link_exit, from, to.pid, reason, Ref{}, event_.id};
-  if (hold_if_separated(from_node, to.pid, std::move(held))) return;
-  exit_signal(from, to, reason);
+  std::optional<Consequences> routed;
+  if (route(from_node, to.pid, Network::Held{Network::Held::Kind::link_exit, from, to.pid, reason, Ref{}, event_.id},
+            routed)) {
+    exit_signal(from, to, reason);
+  }
 }
 
 void Controller::heal() {

@@ -8,7 +8,7 @@ LOCKSTEP_SCENARIO(atomic_counter_ok) {
   auto counter = ls::atomics::new_array(1);
   ls::Pid me = ls::self();
   for (int i = 0; i < 3; ++i) {
-    ls::spawn([=]() mutable {
+    ls::spawn([=]() {
       counter.add_get(0, 1);
       ls::send(me, ls::atom("done"));
     });

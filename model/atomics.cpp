@@ -47,28 +47,28 @@ std::int64_t Array::get(std::size_t i) const {
   sync(*storage_, "atomics_get", i, false);
   return model::returned(slot(*storage_, i, "get"));
 }
-void Array::put(std::size_t i, std::int64_t v) {
+void Array::put(std::size_t i, std::int64_t v) const {
   sync(*storage_, "atomics_put", i, true);
   slot(*storage_, i, "put") = v;
 }
-void Array::add(std::size_t i, std::int64_t d) { add_get(i, d); }
-std::int64_t Array::add_get(std::size_t i, std::int64_t d) {
+void Array::add(std::size_t i, std::int64_t d) const { add_get(i, d); }
+std::int64_t Array::add_get(std::size_t i, std::int64_t d) const {
   sync(*storage_, "atomics_add", i, true);
   return model::returned(slot(*storage_, i, "add") += d);
 }
-void Array::sub(std::size_t i, std::int64_t d) { sub_get(i, d); }
-std::int64_t Array::sub_get(std::size_t i, std::int64_t d) {
+void Array::sub(std::size_t i, std::int64_t d) const { sub_get(i, d); }
+std::int64_t Array::sub_get(std::size_t i, std::int64_t d) const {
   sync(*storage_, "atomics_sub", i, true);
   return model::returned(slot(*storage_, i, "sub") -= d);
 }
-std::int64_t Array::exchange(std::size_t i, std::int64_t v) {
+std::int64_t Array::exchange(std::size_t i, std::int64_t v) const {
   sync(*storage_, "atomics_exchange", i, true);
   std::int64_t& s = slot(*storage_, i, "exchange");
   std::int64_t old = s;
   s = v;
   return model::returned(old);
 }
-std::int64_t Array::compare_exchange(std::size_t i, std::int64_t expected, std::int64_t desired) {
+std::int64_t Array::compare_exchange(std::size_t i, std::int64_t expected, std::int64_t desired) const {
   sync(*storage_, "atomics_compare_exchange", i, true);
   std::int64_t& s = slot(*storage_, i, "compare_exchange");
   std::int64_t old = s;

@@ -252,7 +252,7 @@ Table from_tid(const Term& tid) {
   return Table(tid.as_ref());
 }
 
-bool Table::insert(Term object) { return insert(std::vector<Term>{std::move(object)}); }
+bool Table::insert(Term object) const { return insert(std::vector<Term>{std::move(object)}); }
 
 namespace {
 // What an insert of `objects` touches: their one key, or the whole table (badarg for a
@@ -267,16 +267,16 @@ Touch insert_touch(Ref id, const std::vector<Term>& objects) {
 }
 }  // namespace
 
-bool Table::insert(const std::vector<Term>& objects) {
+bool Table::insert(const std::vector<Term>& objects) const {
   static const Term kind = atom("ets_insert");
   TableState& t = enter(id_, kind, insert_touch(id_, objects));
   for (const Term& o : objects) put(t, o);
   return true;
 }
 
-bool Table::insert_new(Term object) { return insert_new(std::vector<Term>{std::move(object)}); }
+bool Table::insert_new(Term object) const { return insert_new(std::vector<Term>{std::move(object)}); }
 
-bool Table::insert_new(const std::vector<Term>& objects) {
+bool Table::insert_new(const std::vector<Term>& objects) const {
   static const Term kind = atom("ets_insert_new");
   TableState& t = enter(id_, kind, insert_touch(id_, objects));
   for (const Term& o : objects) {
@@ -286,14 +286,14 @@ bool Table::insert_new(const std::vector<Term>& objects) {
   return model::returned(true);
 }
 
-std::vector<Term> Table::lookup(const Term& key) {
+std::vector<Term> Table::lookup(const Term& key) const {
   static const Term kind = atom("ets_lookup");
   TableState& t = enter(id_, kind, Touch{&key, false});
   auto it = t.rows.find(key);
   return model::returned(it == t.rows.end() ? std::vector<Term>{} : it->second);
 }
 
-Term Table::lookup_element(const Term& key, std::size_t pos) {
+Term Table::lookup_element(const Term& key, std::size_t pos) const {
   static const Term kind = atom("ets_lookup_element");
   TableState& t = enter(id_, kind, Touch{&key, false});
   auto it = t.rows.find(key);
@@ -308,17 +308,17 @@ Term Table::lookup_element(const Term& key, std::size_t pos) {
   return model::returned(is_set(t) ? elements.front() : list(std::move(elements)));
 }
 
-bool Table::member(const Term& key) {
+bool Table::member(const Term& key) const {
   static const Term kind = atom("ets_member");
   return model::returned(enter(id_, kind, Touch{&key, false}).rows.contains(key));
 }
 
-void Table::remove(const Term& key) {
+void Table::remove(const Term& key) const {
   static const Term kind = atom("ets_delete");
   erase_key(enter(id_, kind, Touch{&key, true}), key);
 }
 
-void Table::delete_object(const Term& object) {
+void Table::delete_object(const Term& object) const {
   static const Term kind = atom("ets_delete_object");
   const Term& key = key_of(object, keypos_of(id_));
   TableState& t = enter(id_, kind, Touch{&key, true});
@@ -330,7 +330,7 @@ void Table::delete_object(const Term& object) {
   if (it->second.empty()) t.rows.erase(it);
 }
 
-std::vector<Term> Table::take(const Term& key) {
+std::vector<Term> Table::take(const Term& key) const {
   static const Term kind = atom("ets_take");
   TableState& t = enter(id_, kind, Touch{&key, true});
   auto it = t.rows.find(key);
@@ -367,22 +367,22 @@ std::int64_t update_counter_in(TableState& t, const Term& key, std::size_t pos, 
 }
 }  // namespace
 
-std::int64_t Table::update_counter(const Term& key, std::size_t pos, std::int64_t incr) {
+std::int64_t Table::update_counter(const Term& key, std::size_t pos, std::int64_t incr) const {
   static const Term kind = atom("ets_update_counter");
   return update_counter_in(enter(id_, kind, Touch{&key, true}), key, pos, incr, nullptr);
 }
 
 std::int64_t Table::update_counter(const Term& key, std::size_t pos, std::int64_t incr,
-                                   Term default_object) {
+                                   Term default_object) const {
   static const Term kind = atom("ets_update_counter");
   return update_counter_in(enter(id_, kind, Touch{&key, true}), key, pos, incr, &default_object);
 }
 
-bool Table::update_element(const Term& key, std::size_t pos, Term value) {
+bool Table::update_element(const Term& key, std::size_t pos, Term value) const {
   return update_element(key, {{pos, std::move(value)}});
 }
 
-bool Table::update_element(const Term& key, const std::vector<std::pair<std::size_t, Term>>& changes) {
+bool Table::update_element(const Term& key, const std::vector<std::pair<std::size_t, Term>>& changes) const {
   static const Term kind = atom("ets_update_element");
   TableState& t = enter(id_, kind, Touch{&key, true});
   for (const auto& change : changes) check_update(t, change.first, "update_element");
@@ -397,12 +397,12 @@ bool Table::update_element(const Term& key, const std::vector<std::pair<std::siz
   return model::returned(true);
 }
 
-std::size_t Table::size() {
+std::size_t Table::size() const {
   static const Term kind = atom("ets_size");
   return model::returned(enter(id_, kind, Touch{}).count);
 }
 
-std::vector<Term> Table::to_list() {
+std::vector<Term> Table::to_list() const {
   static const Term kind = atom("ets_to_list");
   TableState& t = enter(id_, kind, Touch{});
   std::vector<Term> out;
@@ -431,30 +431,30 @@ std::optional<Term> step_from(TableState& t, const Term& key, bool forward, cons
 }
 }  // namespace
 
-std::optional<Term> Table::first() {
+std::optional<Term> Table::first() const {
   static const Term kind = atom("ets_first");
   TableState& t = enter(id_, kind, Touch{});
   return model::returned(t.rows.empty() ? std::nullopt : std::optional<Term>(t.rows.begin()->first));
 }
 
-std::optional<Term> Table::last() {
+std::optional<Term> Table::last() const {
   static const Term kind = atom("ets_last");
   TableState& t = enter(id_, kind, Touch{});
   if (t.rows.empty()) return model::returned(std::optional<Term>());
   return model::returned(std::optional<Term>(ordered(t) ? t.rows.rbegin()->first : t.rows.begin()->first));
 }
 
-std::optional<Term> Table::next(const Term& key) {
+std::optional<Term> Table::next(const Term& key) const {
   static const Term kind = atom("ets_next");
   return model::returned(step_from(enter(id_, kind, Touch{}), key, true, "next"));
 }
 
-std::optional<Term> Table::prev(const Term& key) {
+std::optional<Term> Table::prev(const Term& key) const {
   static const Term kind = atom("ets_prev");
   return model::returned(step_from(enter(id_, kind, Touch{}), key, false, "prev"));
 }
 
-std::vector<Term> Table::match_object(const Term& pattern) {
+std::vector<Term> Table::match_object(const Term& pattern) const {
   static const Term kind = atom("ets_match_object");
   auto key = pinned_key(pattern, keypos_of(id_));
   TableState& t = enter(id_, kind, touch_for_pattern(key, false));
@@ -469,7 +469,7 @@ std::vector<Term> Table::match_object(const Term& pattern) {
   return model::returned(out);
 }
 
-std::size_t Table::match_delete(const Term& pattern) {
+std::size_t Table::match_delete(const Term& pattern) const {
   static const Term kind = atom("ets_match_delete");
   auto key = pinned_key(pattern, keypos_of(id_));
   TableState& t = enter(id_, kind, touch_for_pattern(key, true));
@@ -486,7 +486,7 @@ std::size_t Table::match_delete(const Term& pattern) {
   return model::returned(removed);
 }
 
-std::vector<Term> Table::select(const Term& match_spec) {
+std::vector<Term> Table::select(const Term& match_spec) const {
   static const Term kind = atom("ets_select");
   model::MatchSpec spec = model::MatchSpec::parse(match_spec);  // badarg before the sync point
   std::size_t keypos = keypos_of(id_);
@@ -503,14 +503,14 @@ std::vector<Term> Table::select(const Term& match_spec) {
   return model::returned(out);
 }
 
-void Table::delete_all_objects() {
+void Table::delete_all_objects() const {
   static const Term kind = atom("ets_delete_all_objects");
   TableState& t = enter(id_, kind, Touch{nullptr, true});
   t.rows.clear();
   t.count = 0;
 }
 
-std::optional<Info> Table::info() {
+std::optional<Info> Table::info() const {
   static const Term kind = atom("ets_info");
   Store& s = store(controller("ets::info"));
   nif_sync(tuple(kind, Term(id_)), SharedAccess{.object = table_object(id_), .write = false});
@@ -522,7 +522,7 @@ std::optional<Info> Table::info() {
               .named = t.opts.named, .name = t.name, .keypos = t.opts.keypos, .heir = t.opts.heir};
 }
 
-void Table::drop() {
+void Table::drop() const {
   static const Term kind = atom("ets_drop");
   Controller& c = controller("ets::drop");
   TableState& t = enter(id_, kind, Touch{nullptr, true});
@@ -534,7 +534,7 @@ void Table::drop() {
   s.tables.erase(id_);
 }
 
-void Table::give_away(Pid to, Term data) {
+void Table::give_away(Pid to, Term data) const {
   static const Term kind = atom("ets_give_away");
   static const Term transfer = atom("ETS-TRANSFER");
   Controller& c = controller("ets::give_away");
@@ -551,7 +551,7 @@ void Table::give_away(Pid to, Term data) {
   c.deliver(to, tuple(transfer, Term(id_), me, std::move(data)));
 }
 
-void Table::set_heir(std::optional<Pid> heir, Term data) {
+void Table::set_heir(std::optional<Pid> heir, Term data) const {
   static const Term kind = atom("ets_setopts");
   TableState& t = enter(id_, kind, Touch{nullptr, true});
   if (!(t.owner == self())) {

@@ -5,7 +5,9 @@
 // interleaving shows up as a missing end state.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,7 +21,10 @@ struct RandomOp {
   enum Kind {
     send, receive_any, receive_value, register_self, unregister, whereis, monitor, link,
     exit_signal, trap_exit, alive, shared_read, shared_write, shared_size, send_after, now,
-    send_named, demonitor_flush, kinds
+    send_named, demonitor_flush, kinds,
+    // With `extended` programs only (so that the default programs stay as they were): ETS
+    // and the cluster. Workers alternate between :nonode@nohost and :a@host.
+    ets_write = kinds, ets_read, ets_size, partition, heal, stop_node, start_node, extended_kinds
   };
   Kind kind;
   int a = 0;  // target process index / name / object / value
@@ -28,11 +33,13 @@ struct RandomOp {
 
 struct RandomProgram {
   std::vector<std::vector<RandomOp>> scripts;  // [0] is the root's
+  bool extended = false;
   std::string describe() const {
     static const char* names[] = {"send", "receive", "receive_value", "register", "unregister",
                                   "whereis", "monitor", "link", "exit", "trap_exit", "alive",
                                   "shared_read", "shared_write", "shared_size", "send_after",
-                                  "now", "send_named", "demonitor_flush"};
+                                  "now", "send_named", "demonitor_flush", "ets_write", "ets_read",
+                                  "ets_size", "partition", "heal", "stop_node", "start_node"};
     std::string out;
     for (std::size_t p = 0; p < scripts.size(); ++p) {
       out += "P" + std::to_string(p + 1) + ":";
@@ -45,16 +52,18 @@ struct RandomProgram {
   }
 };
 
-inline RandomProgram generate_program(std::uint64_t seed, int max_workers = 2, int max_ops = 3) {
+inline RandomProgram generate_program(std::uint64_t seed, int max_workers = 2, int max_ops = 3,
+                                      bool extended = false) {
   lockstep::core::Rng rng(seed);
   RandomProgram prog;
+  prog.extended = extended;
   int procs = 2 + static_cast<int>(rng.below(static_cast<std::uint64_t>(max_workers)));
   for (int p = 0; p < procs; ++p) {
     std::vector<RandomOp> script;
     int ops = 1 + static_cast<int>(rng.below(static_cast<std::uint64_t>(max_ops)));
     for (int i = 0; i < ops; ++i) {
       RandomOp op;
-      op.kind = static_cast<RandomOp::Kind>(rng.below(RandomOp::kinds));
+      op.kind = static_cast<RandomOp::Kind>(rng.below(extended ? RandomOp::extended_kinds : RandomOp::kinds));
       op.a = static_cast<int>(rng.below(static_cast<std::uint64_t>(procs)));
       op.b = static_cast<int>(rng.below(3));
       script.push_back(op);
@@ -67,7 +76,40 @@ inline RandomProgram generate_program(std::uint64_t seed, int max_workers = 2, i
 namespace detail {
 inline ls::Term name_of(int i) { return ls::atom(i % 2 ? "beta" : "alpha"); }
 
-inline void run_script(const std::vector<RandomOp>& script, std::map<int, std::int64_t>& shared) {
+inline const ls::Term& node_a() {
+  static const ls::Term a = ls::atom("a@host");
+  return a;
+}
+
+// The ETS and cluster operations of extended programs; false if `op` is not one.
+inline bool run_extended(const RandomOp& op, const std::optional<ls::ets::Table>& table,
+                         const std::function<void(std::int64_t)>& fold) {
+  namespace cl = ls::cluster;
+  try {
+    switch (op.kind) {
+      case RandomOp::ets_write: table->insert(ls::tuple(op.b, op.a)); return true;
+      case RandomOp::ets_read: {
+        auto found = table->lookup(op.b);
+        fold(found.empty() ? -1 : found.front()[1].as_int());
+        return true;
+      }
+      case RandomOp::ets_size: fold(static_cast<std::int64_t>(table->size())); return true;
+      case RandomOp::partition:
+        cl::partition({node_a()}, {ls::atom("nonode@nohost")}, op.b == 0 ? cl::Mode::drop : cl::Mode::defer);
+        return true;
+      case RandomOp::heal: cl::heal(); return true;
+      case RandomOp::stop_node: cl::stop_node(node_a()); return true;
+      case RandomOp::start_node: cl::start_node(node_a()); return true;
+      default: return false;
+    }
+  } catch (const ls::BadArg&) {
+    fold(-7);  // the table is gone (its owner, the root, exited)
+    return true;
+  }
+}
+
+inline void run_script(const std::vector<RandomOp>& script, std::map<int, std::int64_t>& shared,
+                       const std::optional<ls::ets::Table>& table = std::nullopt) {
   std::int64_t acc = 0;
   auto fold = [&acc](std::int64_t v) { acc = acc * 31 + v + 1; };
   auto pid = [](int i) { return ls::Pid{static_cast<std::uint32_t>(i + 1), 0}; };
@@ -124,7 +166,7 @@ inline void run_script(const std::vector<RandomOp>& script, std::map<int, std::i
       case RandomOp::demonitor_flush:
         if (!monitors.empty()) ls::demonitor(monitors.back(), true);
         break;
-      case RandomOp::kinds: break;
+      default: run_extended(op, table, fold); break;
     }
   }
   ls::send(ls::self(), ls::tuple(ls::atom("acc"), acc));
@@ -134,10 +176,17 @@ inline void run_script(const std::vector<RandomOp>& script, std::map<int, std::i
 inline std::function<void()> as_scenario(const RandomProgram& prog) {
   return [prog] {
     auto shared = std::make_shared<std::map<int, std::int64_t>>();
-    for (std::size_t w = 1; w < prog.scripts.size(); ++w) {
-      ls::spawn([script = prog.scripts[w], shared] { detail::run_script(script, *shared); });
+    std::optional<ls::ets::Table> table;
+    if (prog.extended) {
+      ls::cluster::add_node(detail::node_a());
+      table = ls::ets::new_table(ls::atom("t"), {.access = ls::ets::Access::public_});
     }
-    detail::run_script(prog.scripts[0], *shared);
+    for (std::size_t w = 1; w < prog.scripts.size(); ++w) {
+      ls::Term node = prog.extended && w % 2 == 1 ? detail::node_a() : ls::Term();
+      ls::spawn([script = prog.scripts[w], shared, table] { detail::run_script(script, *shared, table); },
+                {.node = node});
+    }
+    detail::run_script(prog.scripts[0], *shared, table);
   };
 }
 

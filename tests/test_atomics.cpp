@@ -39,7 +39,7 @@ TEST_CASE("a get-then-put race on an atomic is found and add_get is not racy", "
     auto a = ls::atomics::new_array(1);
     ls::Pid me = ls::self();
     for (int i = 0; i < 2; ++i) {
-      ls::spawn([a, me]() mutable {
+      ls::spawn([a, me]() {
         a.put(0, a.get(0) + 1);
         ls::send(me, ls::atom("done"));
       });
@@ -52,7 +52,7 @@ TEST_CASE("a get-then-put race on an atomic is found and add_get is not racy", "
     auto a = ls::atomics::new_array(1);
     ls::Pid me = ls::self();
     for (int i = 0; i < 2; ++i) {
-      ls::spawn([a, me]() mutable {
+      ls::spawn([a, me]() {
         a.add_get(0, 1);
         ls::send(me, ls::atom("done"));
       });

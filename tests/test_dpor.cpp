@@ -293,12 +293,12 @@ TEST_CASE("DPOR reaches every trace of the corpus and optimal explores each exac
 
 // Programs small enough for the brute-force oracle, from seed 1 on.
 template <typename Check>
-void for_random_programs(int count, Check check) {
+void for_random_programs(int count, Check check, bool extended = false) {
   int checked = 0;
   std::uint64_t traces = 0, schedules = 0;
   for (std::uint64_t seed = 1; checked < count; ++seed) {
     REQUIRE(seed < 3000);  // the generator must keep producing programs small enough
-    auto program = lockstep_test::generate_program(seed);
+    auto program = lockstep_test::generate_program(seed, 2, 3, extended);
     auto body = lockstep_test::as_scenario(program);
     Exploration none = explore_with(body, DporMode::none, 3000);
     if (!none.complete) continue;  // too many schedules for the brute-force oracle
@@ -321,6 +321,16 @@ TEST_CASE("optimal DPOR reaches every trace, state and bug of the first 300 rand
 
 TEST_CASE("optimal DPOR is exact on the first 300 random programs", "[dpor]") {
   for_random_programs(300, require_optimal);
+}
+
+// The same oracles over programs that also use ETS and the cluster (partitions, heals,
+// node stops and restarts, workers on two nodes).
+TEST_CASE("source DPOR reaches every trace, state and bug of 200 random ETS and cluster programs", "[dpor][cluster]") {
+  for_random_programs(200, require_sound, true);
+}
+
+TEST_CASE("optimal DPOR reaches every trace, state and bug of 200 random ETS and cluster programs", "[dpor][cluster]") {
+  for_random_programs(200, require_optimal_sound, true);
 }
 
 // Programs (found by this oracle over thousands of seeds) where exit signals, links and

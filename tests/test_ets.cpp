@@ -87,9 +87,9 @@ TEST_CASE("ets lookup_element, take and their error cases", "[ets]") {
     element = t.lookup_element(atom("k"), 3);
     taken = text(t.take(atom("k")));
     after = text(t.take(atom("k")));
-    missing = exit_reason_of([t]() mutable { (void)t.lookup_element(atom("k"), 2); });
+    missing = exit_reason_of([t]() { (void)t.lookup_element(atom("k"), 2); });
     t.insert(tuple(atom("k"), 1));
-    outside = exit_reason_of([t]() mutable { (void)t.lookup_element(atom("k"), 5); });
+    outside = exit_reason_of([t]() { (void)t.lookup_element(atom("k"), 5); });
   });
   REQUIRE(r.ok());
   REQUIRE(element == Term(2));
@@ -109,9 +109,9 @@ TEST_CASE("ets update_counter with and without a default object", "[ets]") {
     values.push_back(t.update_counter(atom("hits"), 2, -20));
     values.push_back(t.update_counter(atom("new"), 2, 1, tuple(atom("ignored"), 100)));
     stored = t.lookup(atom("new")).front();
-    absent = exit_reason_of([t]() mutable { (void)t.update_counter(atom("nope"), 2, 1); });
-    on_key = exit_reason_of([t]() mutable { (void)t.update_counter(atom("hits"), 1, 1); });
-    not_int = exit_reason_of([t]() mutable { (void)t.update_counter(atom("hits"), 3, 1); });
+    absent = exit_reason_of([t]() { (void)t.update_counter(atom("nope"), 2, 1); });
+    on_key = exit_reason_of([t]() { (void)t.update_counter(atom("hits"), 1, 1); });
+    not_int = exit_reason_of([t]() { (void)t.update_counter(atom("hits"), 3, 1); });
     on_bag = exit_reason_of([] {
       auto b = ets::new_table(atom("b"), {.type = ets::Type::bag});
       b.insert(tuple(1, 1));
@@ -136,7 +136,7 @@ TEST_CASE("ets update_element changes positions and reports a missing key", "[et
     updated = t.update_element(1, {{2, atom("x")}, {3, atom("y")}});
     missing = t.update_element(2, 2, atom("z"));
     object = t.lookup(1).front();
-    on_key = exit_reason_of([t]() mutable { (void)t.update_element(1, 1, 7); });
+    on_key = exit_reason_of([t]() { (void)t.update_element(1, 1, 7); });
   });
   REQUIRE(r.ok());
   REQUIRE(updated);
@@ -165,7 +165,7 @@ TEST_CASE("ets traversal: first, next, last, prev", "[ets]") {
     seen.push_back(show(o.prev(5)));
     seen.push_back(show(o.prev(1)));
     seen.push_back(show(s.last()));  // a set's last is its first
-    absent_next = exit_reason_of([s]() mutable { (void)s.next(2); });
+    absent_next = exit_reason_of([s]() { (void)s.next(2); });
   });
   REQUIRE(r.ok());
   REQUIRE(seen == std::vector<std::string>{"end", "1", "3", "3", "end", "5", "3", "end", "1"});
@@ -206,7 +206,7 @@ TEST_CASE("ets select runs match specifications with guards and bodies", "[ets]"
                                       list({tuple(atom("andalso"), tuple(atom("is_integer"), atom("$2")),
                                                   tuple(atom("<"), atom("$2"), 40))}),
                                       list({tuple(tuple(atom("$2"), atom("$1")))}))})));
-    bad = exit_reason_of([t]() mutable {
+    bad = exit_reason_of([t]() {
       (void)t.select(list({tuple(ls::_, list({tuple(atom("os_cmd"), 1)}), list({atom("$_")}))}));
     });
   });
@@ -232,7 +232,7 @@ TEST_CASE("ets delete_all_objects, info and drop", "[ets]") {
     emptied = t.size();
     t.drop();
     after = t.info();
-    used_after_drop = exit_reason_of([t]() mutable { (void)t.lookup(1); });
+    used_after_drop = exit_reason_of([t]() { (void)t.lookup(1); });
     name_free = !ets::whereis(atom("t")).has_value();
     ets::new_table(atom("t"), {.named = true});  // the name can be taken again
   });
@@ -274,10 +274,10 @@ TEST_CASE("ets access rights: private, protected and public against the owner", 
     auto prot = ets::new_table(atom("q"));
     auto pub = ets::new_table(atom("r"), {.access = ets::Access::public_});
     prot.insert(tuple(1));
-    private_read = exit_reason_of([priv]() mutable { (void)priv.lookup(1); });
-    protected_write = exit_reason_of([prot]() mutable { prot.insert(tuple(2)); });
+    private_read = exit_reason_of([priv]() { (void)priv.lookup(1); });
+    protected_write = exit_reason_of([prot]() { prot.insert(tuple(2)); });
     ls::Pid me = ls::self();
-    ls::spawn([=]() mutable {
+    ls::spawn([=]() {
       bool read = prot.member(1);
       pub.insert(tuple(7));
       ls::send(me, tuple(atom("done"), read));
@@ -309,7 +309,7 @@ TEST_CASE("an ets table dies with its owner", "[ets]") {
     ls::Ref m = ls::monitor(owner);
     ls::send(owner, atom("go"));
     ls::receive(ls::match(tuple(atom("DOWN"), m, ls::_, ls::_, ls::_)));
-    after = exit_reason_of([t]() mutable { (void)t.member(1); });
+    after = exit_reason_of([t]() { (void)t.member(1); });
     name_free = !ets::whereis(atom("mine")).has_value();
   });
   REQUIRE(r.ok());
@@ -349,7 +349,7 @@ TEST_CASE("ets give_away and set_heir are for the owner only", "[ets]") {
   auto r = run_once([&] {
     ls::Pid me = ls::self();
     auto t = ets::new_table(atom("t"));
-    not_owner = exit_reason_of([t]() mutable { t.give_away(ls::self(), atom("x")); });
+    not_owner = exit_reason_of([t]() { t.give_away(ls::self(), atom("x")); });
     ls::Pid other = ls::spawn([me] {
       Term msg = ls::receive();
       ets::from_tid(msg[1]).set_heir(me, atom("back"));
@@ -386,11 +386,11 @@ TEST_CASE("the explorer orders ets operations on one key only", "[ets][dpor]") {
       // The root owns the table and waits: its exit would delete the table.
       auto t = ets::new_table(atom("t"), {.access = ets::Access::public_});
       ls::Pid me = ls::self();
-      ls::spawn([t, me]() mutable {
+      ls::spawn([t, me]() {
         t.insert(tuple(1, atom("w")));
         ls::send(me, atom("done"));
       });
-      ls::spawn([t, me, other_key]() mutable {
+      ls::spawn([t, me, other_key]() {
         (void)t.lookup(other_key);
         ls::send(me, atom("done"));
       });
@@ -406,11 +406,11 @@ TEST_CASE("the explorer orders ets operations on one key only", "[ets][dpor]") {
   auto with_size = [] {
     auto t = ets::new_table(atom("t"), {.access = ets::Access::public_});
     ls::Pid me = ls::self();
-    ls::spawn([t, me]() mutable {
+    ls::spawn([t, me]() {
       t.insert(tuple(1, atom("w")));
       ls::send(me, atom("done"));
     });
-    ls::spawn([t, me]() mutable {
+    ls::spawn([t, me]() {
       (void)t.size();
       ls::send(me, atom("done"));
     });
@@ -427,7 +427,7 @@ TEST_CASE("ets races: every mode reaches the check-then-insert bug and the same 
     auto work = ets::new_table(atom("work"), {.access = ets::Access::public_});
     ls::Pid me = ls::self();
     for (int i = 0; i < 2; ++i) {
-      ls::spawn([=]() mutable {
+      ls::spawn([=]() {
         if (t.lookup(atom("k")).empty()) {
           work.update_counter(atom("computed"), 2, 1, tuple(atom("computed"), 0));
           t.insert(tuple(atom("k"), 42));
@@ -461,7 +461,7 @@ TEST_CASE("ets owner death races with a reader: both outcomes are explored", "[e
     });
     (void)owner;
     auto mine = ets::from_tid(ls::receive());
-    ls::spawn([mine, me]() mutable {
+    ls::spawn([mine, me]() {
       try {
         (void)mine.member(1);
         ls::send(me, atom("found"));

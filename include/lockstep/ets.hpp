@@ -46,45 +46,46 @@ struct Info {
   std::optional<Pid> heir;
 };
 
-// A handle (Erlang's tid): cheap to copy, safe to send as `tid()`. Operating on a table
+// A handle (Erlang's tid): cheap to copy, safe to send as `tid()`; its operations change
+// the shared table, never the handle, so they are const. Operating on a table
 // that was dropped, or whose owner exited without heir, is badarg.
 class Table {
  public:
-  bool insert(Term object);                       // always true (Erlang's insert/2)
-  bool insert(const std::vector<Term>& objects);  // all or none, atomically
-  bool insert_new(Term object);                   // false if the key is present
-  bool insert_new(const std::vector<Term>& objects);  // false if any key is present
-  std::vector<Term> lookup(const Term& key);
-  Term lookup_element(const Term& key, std::size_t pos);  // a list for bags; badarg if absent
-  bool member(const Term& key);
-  void remove(const Term& key);                   // Erlang's delete/2
-  void delete_object(const Term& object);
-  std::vector<Term> take(const Term& key);
+  bool insert(Term object) const;                       // always true (Erlang's insert/2)
+  bool insert(const std::vector<Term>& objects) const;  // all or none, atomically
+  bool insert_new(Term object) const;                   // false if the key is present
+  bool insert_new(const std::vector<Term>& objects) const;  // false if any key is present
+  std::vector<Term> lookup(const Term& key) const;
+  Term lookup_element(const Term& key, std::size_t pos) const;  // a list for bags; badarg if absent
+  bool member(const Term& key) const;
+  void remove(const Term& key) const;                   // Erlang's delete/2
+  void delete_object(const Term& object) const;
+  std::vector<Term> take(const Term& key) const;
   // Adds incr to element pos of the object under key and returns the new value (sets only).
-  std::int64_t update_counter(const Term& key, std::size_t pos, std::int64_t incr);
+  std::int64_t update_counter(const Term& key, std::size_t pos, std::int64_t incr) const;
   // The same, inserting `default_object` first when the key is absent.
   std::int64_t update_counter(const Term& key, std::size_t pos, std::int64_t incr,
-                              Term default_object);
-  bool update_element(const Term& key, std::size_t pos, Term value);  // false if absent
-  bool update_element(const Term& key, const std::vector<std::pair<std::size_t, Term>>& changes);
-  std::size_t size();
-  std::vector<Term> to_list();
+                              Term default_object) const;
+  bool update_element(const Term& key, std::size_t pos, Term value) const;  // false if absent
+  bool update_element(const Term& key, const std::vector<std::pair<std::size_t, Term>>& changes) const;
+  std::size_t size() const;
+  std::vector<Term> to_list() const;
   // Traversal in key order; nullopt is Erlang's :"$end_of_table".
-  std::optional<Term> first();
-  std::optional<Term> next(const Term& key);
-  std::optional<Term> last();
-  std::optional<Term> prev(const Term& key);
-  std::vector<Term> match_object(const Term& pattern);  // `_` wildcards
-  std::size_t match_delete(const Term& pattern);        // how many objects went
+  std::optional<Term> first() const;
+  std::optional<Term> next(const Term& key) const;
+  std::optional<Term> last() const;
+  std::optional<Term> prev(const Term& key) const;
+  std::vector<Term> match_object(const Term& pattern) const;  // `_` wildcards
+  std::size_t match_delete(const Term& pattern) const;        // how many objects went
   // A match specification: a list of {head, guards, body} tuples (docs/api.md lists the
   // supported guards and body forms). Returns the body result for each matching object.
-  std::vector<Term> select(const Term& match_spec);
-  void delete_all_objects();
-  std::optional<Info> info();  // nullopt if the table is gone
-  void drop();                 // Erlang's delete/1
+  std::vector<Term> select(const Term& match_spec) const;
+  void delete_all_objects() const;
+  std::optional<Info> info() const;  // nullopt if the table is gone
+  void drop() const;                 // Erlang's delete/1
   // Makes `to` the owner and sends it {:"ETS-TRANSFER", tid, self(), data} (owner only).
-  void give_away(Pid to, Term data);
-  void set_heir(std::optional<Pid> heir, Term data = Term());  // owner only
+  void give_away(Pid to, Term data) const;
+  void set_heir(std::optional<Pid> heir, Term data = Term()) const;  // owner only
 
   Term tid() const { return Term(id_); }  // (local) the table as a term (a reference)
   friend bool operator==(const Table&, const Table&) = default;
