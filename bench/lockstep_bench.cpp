@@ -1,6 +1,7 @@
 // lockstep-bench: throughput of the controller, next to the physical limit (a bare
 // Boost.Context switch). Prints a table, or JSON with --json. Figures, not assertions.
 #include <boost/context/fiber.hpp>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -25,6 +26,13 @@ struct Row {
   std::uint64_t executions;
   std::uint64_t steps;
 };
+
+// The process's peak resident set so far, in MiB (Linux reports ru_maxrss in KiB).
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -174,7 +182,7 @@ int main(int argc, char** argv) {
   double bare = bare_switch_ns(10'000'000);
 
   if (json) {
-    std::printf("{\"bare_switch_round_trip_ns\": %.2f, \"rows\": [", bare);
+    std::printf("{\"bare_switch_round_trip_ns\": %.2f, \"peak_rss_mib\": %.1f, \"rows\": [", bare, peak_rss_mib());
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const Row& r = rows[i];
       std::printf("%s{\"name\": \"%s\", \"seconds\": %.4f, \"executions\": %llu, \"steps\": %llu, "
@@ -194,5 +202,6 @@ int main(int argc, char** argv) {
                 r.seconds * 1e9 / r.steps);
   }
   std::printf("%-46s %10s %12s %14s %14s %10.1f\n", "bare Boost.Context round trip", "", "", "", "", bare);
+  std::printf("peak RSS of the whole run: %.1f MiB (steps/s is events/s: one event per step)\n", peak_rss_mib());
   return 0;
 }

@@ -486,13 +486,20 @@ std::size_t Table::match_delete(const Term& pattern) const {
   return model::returned(removed);
 }
 
+namespace {
+// The parsed specification, and the key it pins (one clause whose head pins the key touches
+// that key only); badarg before the sync point.
+std::pair<model::MatchSpec, std::optional<Term>> parse_spec(Ref id, const Term& match_spec) {
+  model::MatchSpec spec = model::MatchSpec::parse(match_spec);
+  std::optional<Term> key;
+  if (spec.clauses().size() == 1) key = pinned_key(spec.clauses().front().head, keypos_of(id));
+  return {std::move(spec), std::move(key)};
+}
+}  // namespace
+
 std::vector<Term> Table::select(const Term& match_spec) const {
   static const Term kind = atom("ets_select");
-  model::MatchSpec spec = model::MatchSpec::parse(match_spec);  // badarg before the sync point
-  std::size_t keypos = keypos_of(id_);
-  // One clause whose head pins the key touches that key only.
-  std::optional<Term> key;
-  if (spec.clauses().size() == 1) key = pinned_key(spec.clauses().front().head, keypos);
+  auto [spec, key] = parse_spec(id_, match_spec);
   TableState& t = enter(id_, kind, touch_for_pattern(key, false));
   std::vector<Term> out;
   for (auto [k, objects] : candidates(t, key)) {
@@ -501,6 +508,31 @@ std::vector<Term> Table::select(const Term& match_spec) const {
     }
   }
   return model::returned(out);
+}
+
+std::size_t Table::select_count(const Term& match_spec) const {
+  static const Term kind = atom("ets_select_count");
+  auto [spec, key] = parse_spec(id_, match_spec);
+  TableState& t = enter(id_, kind, touch_for_pattern(key, false));
+  std::size_t count = 0;
+  for (auto [k, objects] : candidates(t, key)) {
+    for (const Term& o : *objects) count += spec.run(o, self()) == Term(true) ? 1 : 0;
+  }
+  return model::returned(count);
+}
+
+std::size_t Table::select_delete(const Term& match_spec) const {
+  static const Term kind = atom("ets_select_delete");
+  auto [spec, key] = parse_spec(id_, match_spec);
+  TableState& t = enter(id_, kind, touch_for_pattern(key, true));
+  std::size_t removed = 0;
+  Pid me = self();
+  for (auto [k, objects] : candidates(t, key)) {
+    removed += std::erase_if(*objects, [&](const Term& o) { return spec.run(o, me) == Term(true); });
+  }
+  t.count -= removed;
+  std::erase_if(t.rows, [](const auto& row) { return row.second.empty(); });
+  return model::returned(removed);
 }
 
 void Table::delete_all_objects() const {

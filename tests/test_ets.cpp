@@ -217,6 +217,25 @@ TEST_CASE("ets select runs match specifications with guards and bodies", "[ets]"
   REQUIRE(is_badarg(bad));
 }
 
+TEST_CASE("ets select_count and select_delete act where the body gives true", "[ets]") {
+  std::size_t adults = 0, removed = 0, left = 0;
+  Term bad;
+  auto r = run_once([&] {
+    auto t = ets::new_table(atom("people"), {.access = ets::Access::public_});
+    t.insert({tuple(atom("ann"), 34), tuple(atom("bob"), 17), tuple(atom("cy"), 51)});
+    Term adult = list({tuple(tuple(ls::_, atom("$1")), list({tuple(atom(">="), atom("$1"), 18)}), list({Term(true)}))});
+    adults = t.select_count(adult);
+    removed = t.select_delete(adult);
+    left = t.size();
+    bad = exit_reason_of([t] { (void)t.select_count(atom("not_a_spec")); });
+  });
+  REQUIRE(r.ok());
+  REQUIRE(adults == 2);
+  REQUIRE(removed == 2);
+  REQUIRE(left == 1);
+  REQUIRE(is_badarg(bad));
+}
+
 TEST_CASE("ets delete_all_objects, info and drop", "[ets]") {
   std::optional<ets::Info> before, after;
   std::size_t emptied = 1;

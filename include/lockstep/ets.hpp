@@ -80,6 +80,9 @@ class Table {
   // A match specification: a list of {head, guards, body} tuples (docs/api.md lists the
   // supported guards and body forms). Returns the body result for each matching object.
   std::vector<Term> select(const Term& match_spec) const;
+  // Objects for which the specification's body gives `true`: counted, or deleted.
+  std::size_t select_count(const Term& match_spec) const;
+  std::size_t select_delete(const Term& match_spec) const;
   void delete_all_objects() const;
   std::optional<Info> info() const;  // nullopt if the table is gone
   void drop() const;                 // Erlang's delete/1
