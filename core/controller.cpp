@@ -685,7 +685,7 @@ void Controller::execute(Process& p) {
         std::optional<Consequences> routed;
         if (to->pid.node == p.pid.node ||
             route(p.pid.node, to->pid,
-                  Network::Held{Network::Held::Kind::exit_signal, p.pid, to->pid, op.term, Ref{}, event_.id}, routed)) {
+                  Network::Held{Network::Held::Kind::exit_signal, p.pid, to->pid, op.term, Ref{}}, routed)) {
           signal_exit(p.pid, *to, op.term);
         }
       }

@@ -73,7 +73,6 @@ class Network {
     Pid to;
     Term term;  // the message, or the exit reason
     Ref ref;    // down: the monitor
-    EventId sender;
   };
   std::vector<Held> held;
 

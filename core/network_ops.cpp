@@ -58,7 +58,7 @@ void Controller::send_message(std::uint32_t from_node, Pid to, Term msg) {
     deliver(to, std::move(msg));
     return;
   }
-  Network::Held held{Network::Held::Kind::message, Pid{}, to, std::move(msg), Ref{}, event_.id};
+  Network::Held held{Network::Held::Kind::message, Pid{}, to, std::move(msg), Ref{}};
   std::optional<Consequences> routed;
   if (route(from_node, to, held, routed)) deliver(to, std::move(held.term));
 }
@@ -74,7 +74,7 @@ void Controller::send_down(Pid from, Pid to, Ref ref, Term reason) {
     return;
   }
   std::optional<Consequences> routed;
-  if (route(from_node, to, Network::Held{Network::Held::Kind::down, from, to, reason, ref, event_.id}, routed)) {
+  if (route(from_node, to, Network::Held{Network::Held::Kind::down, from, to, reason, ref}, routed)) {
     deliver(to, down_message(ref, from, std::move(reason)));
   }
 }
@@ -90,7 +90,7 @@ void Controller::send_link_exit(Pid from, Process& to, Term reason) {
     return;
   }
   std::optional<Consequences> routed;
-  if (route(from_node, to.pid, Network::Held{Network::Held::Kind::link_exit, from, to.pid, reason, Ref{}, event_.id},
+  if (route(from_node, to.pid, Network::Held{Network::Held::Kind::link_exit, from, to.pid, reason, Ref{}},
             routed)) {
     exit_signal(from, to, reason);
   }

@@ -214,6 +214,17 @@ std::vector<std::pair<const Term*, std::vector<Term>*>> candidates(TableState& t
   return out;
 }
 
+
+// Deletes the objects (under `key`, or anywhere) that `doomed` picks; how many went.
+template <typename Pred>
+std::size_t erase_where(TableState& t, const std::optional<Term>& key, Pred doomed) {
+  std::size_t removed = 0;
+  for (auto [k, objects] : candidates(t, key)) removed += std::erase_if(*objects, doomed);
+  t.count -= removed;
+  std::erase_if(t.rows, [](const auto& row) { return row.second.empty(); });
+  return removed;
+}
+
 }  // namespace
 
 Table new_table(Term name, TableOpts o) {
@@ -473,17 +484,11 @@ std::size_t Table::match_delete(const Term& pattern) const {
   static const Term kind = atom("ets_match_delete");
   auto key = pinned_key(pattern, keypos_of(id_));
   TableState& t = enter(id_, kind, touch_for_pattern(key, true));
-  std::size_t removed = 0;
   model::Bindings bindings;
-  for (auto [k, objects] : candidates(t, key)) {
-    removed += std::erase_if(*objects, [&](const Term& o) {
-      bindings.clear();
-      return model::match_pattern(pattern, o, bindings);
-    });
-  }
-  t.count -= removed;
-  std::erase_if(t.rows, [](const auto& row) { return row.second.empty(); });
-  return model::returned(removed);
+  return model::returned(erase_where(t, key, [&](const Term& o) {
+    bindings.clear();
+    return model::match_pattern(pattern, o, bindings);
+  }));
 }
 
 namespace {
@@ -525,14 +530,8 @@ std::size_t Table::select_delete(const Term& match_spec) const {
   static const Term kind = atom("ets_select_delete");
   auto [spec, key] = parse_spec(id_, match_spec);
   TableState& t = enter(id_, kind, touch_for_pattern(key, true));
-  std::size_t removed = 0;
   Pid me = self();
-  for (auto [k, objects] : candidates(t, key)) {
-    removed += std::erase_if(*objects, [&](const Term& o) { return spec.run(o, me) == Term(true); });
-  }
-  t.count -= removed;
-  std::erase_if(t.rows, [](const auto& row) { return row.second.empty(); });
-  return model::returned(removed);
+  return model::returned(erase_where(t, key, [&](const Term& o) { return spec.run(o, me) == Term(true); }));
 }
 
 void Table::delete_all_objects() const {

@@ -35,6 +35,18 @@ const Atoms& atoms() {
 
 Term timeout_term(std::int64_t ms) { return ms < 0 ? atoms().infinity : Term(ms); }
 
+// Where a call or stop failed, for its exit reason: {:gen_server, fn, [server, arg, timeout]}.
+Term mfa(const char* fn, const Term& server, const Term& arg, std::int64_t timeout_ms) {
+  return tuple(atoms().gen_server, atom(fn), list({server, arg, timeout_term(timeout_ms)}));
+}
+
+// The pid `server` stands for, or the exit {:noproc, mfa} when nobody holds the name.
+Pid running(const Term& server, const char* fn, const Term& arg, std::int64_t timeout_ms) {
+  std::optional<Pid> pid = model::resolve_server(server);
+  if (!pid) throw ErlangError(tuple(atom("noproc"), mfa(fn, server, arg, timeout_ms)));
+  return *pid;
+}
+
 // The exit reason a failing callback gives the process (as fiber_entry would).
 Term reason_of(const std::exception& e) {
   if (const auto* erl = dynamic_cast<const ErlangError*>(&e)) return erl->reason();
@@ -148,26 +160,22 @@ Started detail::start(std::function<std::unique_ptr<Server>()> make, const Start
 
 Term call(const Term& server, Term request, std::int64_t timeout_ms) {
   const Atoms& a = atoms();
-  auto mfa = [&] {
-    return tuple(a.gen_server, atom("call"), list({server, request, timeout_term(timeout_ms)}));
-  };
-  std::optional<Pid> pid = model::resolve_server(server);
-  if (!pid) throw ErlangError(tuple(atom("noproc"), mfa()));
-  Ref m = monitor(*pid);
+  Pid pid = running(server, "call", request, timeout_ms);
+  Ref m = monitor(pid);
   Term tag = m;
-  send(*pid, tuple(a.gen_call, tuple(self(), tag), request));
+  send(pid, tuple(a.gen_call, tuple(self(), tag), request));
   Matcher reply_or_down(
       [&](const Term& t) {
         return t.is_tuple() && ((t.size() == 2 && t[0] == tag) ||
                                 (t.size() == 5 && t[0] == a.down && t[1] == tag));
       },
-      "the reply of " + pid->to_string() + " to " + request.to_string());
+      "the reply of " + pid.to_string() + " to " + request.to_string());
   std::optional<Term> got = model::receive_within(std::move(reply_or_down), timeout_ms);
   if (!got) {
     demonitor(m, true);
-    throw ErlangError(tuple(atom("timeout"), mfa()));
+    throw ErlangError(tuple(atom("timeout"), mfa("call", server, request, timeout_ms)));
   }
-  if ((*got)[0] == a.down) throw ErlangError(tuple((*got)[4], mfa()));
+  if ((*got)[0] == a.down) throw ErlangError(tuple((*got)[4], mfa("call", server, request, timeout_ms)));
   demonitor(m, true);
   return (*got)[1];
 }
@@ -183,19 +191,15 @@ void reply(const From& from, Term r) {
 
 void stop(const Term& server, Term reason, std::int64_t timeout_ms) {
   const Atoms& a = atoms();
-  auto mfa = [&] {
-    return tuple(a.gen_server, atom("stop"), list({server, reason, timeout_term(timeout_ms)}));
-  };
-  std::optional<Pid> pid = model::resolve_server(server);
-  if (!pid) throw ErlangError(tuple(atom("noproc"), mfa()));
-  Ref m = monitor(*pid);
-  send(*pid, tuple(a.gen_stop, reason));
+  Pid pid = running(server, "stop", reason, timeout_ms);
+  Ref m = monitor(pid);
+  send(pid, tuple(a.gen_stop, reason));
   std::optional<Term> down = model::receive_within(match(tuple(a.down, m, _, _, _)), timeout_ms);
   if (!down) {
     demonitor(m, true);
-    throw ErlangError(tuple(atom("timeout"), mfa()));
+    throw ErlangError(tuple(atom("timeout"), mfa("stop", server, reason, timeout_ms)));
   }
-  if (!((*down)[4] == reason)) throw ErlangError(tuple((*down)[4], mfa()));
+  if (!((*down)[4] == reason)) throw ErlangError(tuple((*down)[4], mfa("stop", server, reason, timeout_ms)));
 }
 
 }  // namespace lockstep::gen_server
