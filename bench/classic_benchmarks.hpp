@@ -55,4 +55,28 @@ inline std::function<void()> indexer(int n) {
   };
 }
 
+// filesystem(N): N threads each give their inode a free block (Flanagan & Godefroid, POPL
+// 2005): thread t takes inode t % 32 and, if it has none yet, claims the first free block
+// from (2i) % 26 on. The original guards each check-and-set with a mutex (one per inode,
+// one per block); here each critical section is one atomic operation (compare_exchange on
+// busy[b]; inode[i] is read and written by its only thread), which orders the same pairs:
+// two critical sections under one lock are two operations on one cell. Threads t and t+13
+// are the first to share a block: 2^(N-13) traces for 13 <= N <= 26.
+inline std::function<void()> filesystem(int n) {
+  return [n] {
+    constexpr std::size_t kInodes = 32, kBlocks = 26;
+    auto inode = ls::atomics::new_array(kInodes);
+    auto busy = ls::atomics::new_array(kBlocks);
+    for (int tid = 0; tid < n; ++tid) {
+      ls::spawn([inode, busy, tid] {
+        auto i = static_cast<std::size_t>(tid) % kInodes;
+        if (inode.get(i) != 0) return;
+        std::size_t b = (i * 2) % kBlocks;
+        while (busy.compare_exchange(b, 0, 1) != 0) b = (b + 1) % kBlocks;
+        inode.put(i, static_cast<std::int64_t>(b) + 1);
+      });
+    }
+  };
+}
+
 }  // namespace lockstep_classic

@@ -169,6 +169,8 @@ int main(int argc, char** argv) {
     if (mode != ls::DporMode::none) {
       int x = large ? 15 : 14;
       rows.push_back(run_explore("indexer(" + std::to_string(x) + ")", lockstep_classic::indexer(x), mode));
+      int f = large ? 22 : 18;
+      rows.push_back(run_explore("filesystem(" + std::to_string(f) + ")", lockstep_classic::filesystem(f), mode));
     }
   }
   for (auto mode : {ls::DporMode::source, ls::DporMode::optimal}) {

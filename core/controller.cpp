@@ -165,6 +165,7 @@ void Controller::begin_event(EventId id, bool barrier) {
   event_.accesses.clear();
   event_.conditions.clear();
   event_.plain_alternative = 0;
+  event_.heavier_alternative = false;
   event_.killed.clear();
   result_label_ = 0;
 }
@@ -599,18 +600,22 @@ void Controller::execute(Process& p) {
       bool remote = to == nullptr || to->pid.node != p.pid.node;
       if (remote) touch(ObjectKind::network, AccessMode::read, 0);
       if (to == nullptr || !to->alive) {
-        // Had the target been alive, the link would be made: the unconditional accesses.
-        Consequences dead(*this, ObjectKind::life, op.target.id, Consequences::PlainAlternative{});
+        // Had the target been alive, the link would be made (the unconditional accesses) —
+        // unless it is across a cut, where the link breaks at once: not a plain alternative.
+        std::optional<Consequences> dead;
+        if (remote) dead.emplace(*this, ObjectKind::life, op.target.id, std::pair{ObjectKind::network, std::uint64_t{0}});
+        else dead.emplace(*this, ObjectKind::life, op.target.id, Consequences::PlainAlternative{});
         exit_signal(op.target, p, atom_noproc());
         break;
       }
       if (remote) {
         if (!network_.up(to->pid.node) || network_.separated(p.pid.node, to->pid.node)) {
-          Consequences cut(*this, ObjectKind::network, 0, Consequences::PlainAlternative{});
+          Consequences cut(*this, ObjectKind::network, 0);  // not plain: see route()
           exit_signal(op.target, p, atom("noconnection"));
           break;
         }
       }
+      if (observing_) event_.heavier_alternative = true;
       if (std::find(p.links.begin(), p.links.end(), to->pid.id) == p.links.end()) {
         p.links.push_back(to->pid.id);
         to->links.push_back(p.pid.id);
@@ -639,12 +644,19 @@ void Controller::execute(Process& p) {
         cut = to != nullptr && (!network_.up(to->pid.node) || network_.separated(p.pid.node, to->pid.node));
       }
       if (to == nullptr || !to->alive) {
-        Consequences dead(*this, ObjectKind::life, op.target.id, Consequences::PlainAlternative{});
+        // As for link: across nodes the live branch may be a :noconnection DOWN.
+        std::optional<Consequences> dead;
+        if (to == nullptr || to->pid.node != p.pid.node) {
+          dead.emplace(*this, ObjectKind::life, op.target.id, std::pair{ObjectKind::network, std::uint64_t{0}});
+        } else {
+          dead.emplace(*this, ObjectKind::life, op.target.id, Consequences::PlainAlternative{});
+        }
         deliver(p.pid, tuple(atom("DOWN"), ref, atom("process"), op.target, atom_noproc()));
       } else if (cut) {
-        Consequences unreachable(*this, ObjectKind::network, 0, Consequences::PlainAlternative{});
+        Consequences unreachable(*this, ObjectKind::network, 0);  // not plain: see route()
         deliver(p.pid, tuple(atom("DOWN"), ref, atom("process"), op.target, atom("noconnection")));
       } else {
+        if (observing_) event_.heavier_alternative = true;
         monitors_.emplace(ref, Monitor{p.pid.id, to->pid.id});
         to->monitored_by.push_back(ref);
       }

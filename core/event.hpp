@@ -69,6 +69,10 @@ struct EventRecord {
   // Bit i set: had condition i gone the other way, the event would have done only its
   // unconditional accesses (e.g. `link` to a live process instead of a dead one).
   std::uint64_t plain_alternative = 0;
+  // The event took a branch that does less than its other one would (a link or monitor of a
+  // live process: had the target died first, it would cascade). A sleeping process whose
+  // recorded event is such is not assumed to commute past sequences it is absent from.
+  bool heavier_alternative = false;
   std::vector<std::uint32_t> killed;      // processes this event killed (other than itself)
 };
 

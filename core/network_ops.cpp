@@ -38,13 +38,10 @@ bool Controller::route(std::uint32_t from_node, Pid to, Network::Held held,
   touch(ObjectKind::network, AccessMode::read, 0);
   std::uint32_t to_node = node_of(to);
   bool now = network_.up(to_node) && !network_.separated(from_node, to_node);
-  // What the step does with this traffic depends on the network; delivering now is the
-  // branch that touches more (held or lost touches nothing).
-  if (now) {
-    routed.emplace(*this, ObjectKind::network, 0, Consequences::PlainAlternative{});
-    return true;
-  }
+  // What the step does with this traffic depends on the network. No branch is a plain
+  // alternative: an event that wrote the network need not have changed this route.
   routed.emplace(*this, ObjectKind::network, 0);
+  if (now) return true;
   if (!network_.up(to_node)) return false;  // a stopped node: lost
   // Messages obey the partition's mode; signals always wait for a heal or the ticktime.
   if (held.kind == Network::Held::Kind::message && !network_.deferring(from_node, to_node)) return false;

@@ -249,11 +249,13 @@ void Explorer::analyse_races() {
     for (std::uint32_t child : e.spawned) at(spawned_by, child) = i;
     for (std::uint32_t victim : e.killed) disables.push_back({i, victim});
   }
-  // The events after `j` that do not happen after it: they can run before j's event.
+  // The events after `j` that do not happen after it: they can run before j's event. Both
+  // modes take them from the whole execution, as the papers define notdep(e, E): stopping
+  // at the race (as some implementations do for source sets) loses the events after it
+  // whose footprint the reversal changes (docs/exploration.md).
   auto notdep = [&](std::size_t j, std::size_t skip) {
     Sequence v;
-    std::size_t end = mode_ == DporMode::optimal ? n : skip;  // source: up to the race (Alg. 1)
-    for (std::size_t k = j + 1; k < end; ++k) {
+    for (std::size_t k = j + 1; k < n; ++k) {
       if (k != skip && !events_[k].barrier && !hb[k].test(j)) v.push_back(&events_[k]);
     }
     return v;
@@ -386,6 +388,10 @@ bool Explorer::weak_initial(std::uint32_t pid, const EventRecord& event, const S
   // commutes with every event of v it does not cover v: executions where the victim runs
   // first are not reachable after it.
   if (event.unknown || !event.killed.empty()) return false;
+  // Nor does an event whose other branch does more (a link or monitor of a live process,
+  // which had the target died first would cascade): after events that are not in v, such
+  // as that death, the process may do the heavier thing, which v's reversal must reach.
+  if (event.heavier_alternative) return false;
   return std::none_of(v.begin(), v.end(), [&](const EventRecord* e) { return dependent(event, *e); });
 }
 

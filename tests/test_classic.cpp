@@ -41,3 +41,12 @@ TEST_CASE("indexer(N) has 8^(N-11) traces", "[dpor][classic]") {
   REQUIRE(thirteen.executions == 64);
   REQUIRE(thirteen.traces.size() == 64);
 }
+
+TEST_CASE("filesystem(N) has 2^(N-13) traces", "[dpor][classic]") {
+  auto mode = GENERATE(DporMode::source, DporMode::optimal);
+  REQUIRE(explore_with(lockstep_classic::filesystem(13), mode).executions == 1);
+  REQUIRE(explore_with(lockstep_classic::filesystem(14), mode).executions == 2);
+  auto sixteen = explore_with(lockstep_classic::filesystem(16), mode);
+  REQUIRE(sixteen.executions == 8);
+  REQUIRE(sixteen.traces.size() == 8);
+}

@@ -278,7 +278,7 @@ TEST_CASE("exhaustive exploration finds lost_update, passes bank_ok and replays"
   auto found = run(example("lost_update") + " --exhaustive", s.dir);
   INFO(found.output);
   REQUIRE(found.status == 1);
-  REQUIRE_THAT(found.output, Catch::Contains("exhaustive exploration (source DPOR)"));
+  REQUIRE_THAT(found.output, Catch::Contains("exhaustive exploration (optimal DPOR)"));
   REQUIRE_THAT(found.output, Catch::Contains("assertion failed: both increments are counted"));
   require_replay_matches("lost_update", found, s.dir);
 
@@ -300,9 +300,13 @@ TEST_CASE("a bounded exhaustive run is incomplete, exit 3, never a pass", "[cli]
   REQUIRE_THAT(r.output, Catch::Contains("incomplete: stopped after 3 executions (--max-executions)"));
   auto none = run(example("bank_ok") + " --dpor none --max-executions 50", s.dir);
   REQUIRE(none.status == 3);
-  auto optimal = run(example("bank_ok") + " --dpor optimal", s.dir);
-  REQUIRE(optimal.status == 0);
-  REQUIRE_THAT(optimal.output, Catch::Contains("warning: --dpor optimal is experimental"));
+  auto source = run(example("bank_ok") + " --dpor source", s.dir);
+  REQUIRE(source.status == 0);
+  REQUIRE_THAT(source.output, Catch::Contains("source DPOR"));
+  auto exhaustive = run(example("bank_ok") + " --exhaustive", s.dir);
+  REQUIRE(exhaustive.status == 0);
+  REQUIRE_THAT(exhaustive.output, Catch::Contains("optimal DPOR"));
+  REQUIRE_THAT(exhaustive.output, !Catch::Contains("warning"));
 }
 
 TEST_CASE("json output carries the result, statistics and the counterexample", "[cli]") {

@@ -33,10 +33,9 @@ that replays it exactly.
 
   --list                   list the scenarios in SCENARIO.so and exit
   --scenario NAME          which scenario to check (needed when the .so holds several)
-  --exhaustive             explore every behaviour (source DPOR with sleep sets);
+  --exhaustive             explore every behaviour, each once (optimal DPOR);
                            exit 3 if a bound stops it early
-  --dpor MODE              exhaustive with none | source | optimal (default source;
-                           optimal is experimental, see docs/exploration.md)
+  --dpor MODE              exhaustive with none | source | optimal (default optimal)
   --max-executions N       exhaustive: stop after N executions (incomplete)
   --max-depth N            exhaustive: cut executions at N steps (incomplete)
   --strategy S             random | pct | fair-pct | pos | idpct | first   (default random)
@@ -407,11 +406,6 @@ int run(int argc, char** argv) {
   }
   cli.options.scenario_name = info->name;
   cli.options.validate();
-  if (cli.exhaustive && cli.options.dpor == ls::DporMode::optimal) {
-    std::cerr << "lockstep-check: warning: --dpor optimal is experimental: on rare scenarios mixing "
-                 "exit signals, links and monitors it can miss interleavings (docs/exploration.md); "
-                 "--dpor source is sound\n";
-  }
 
   if (!cli.json) {
     std::cout << "lockstep: checking " << info->name << " (" << cli.library << ") with "

@@ -39,9 +39,9 @@ struct Options {
   Faults faults;                       // environment faults injected into cluster scenarios
 
   // Exhaustive exploration (lockstep::explore, `lockstep-check --exhaustive`).
-  // none: every schedule (the oracle); source: source-DPOR with sleep sets (the default:
-  // verified sound); optimal: wakeup trees (experimental: see docs/exploration.md).
-  DporMode dpor = DporMode::source;
+  // none: every schedule (the oracle); source: source-DPOR with sleep sets; optimal (the
+  // default): wakeup trees, one execution per Mazurkiewicz trace (docs/exploration.md).
+  DporMode dpor = DporMode::optimal;
   std::uint64_t max_executions = 0;    // 0: unbounded; hitting it makes the result incomplete
   std::uint64_t max_depth = 0;         // 0: unbounded; executions longer are cut (incomplete)
   // Called every `progress_every` executions with the number done so far (the CLI draws a
