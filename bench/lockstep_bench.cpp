@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <functional>
 #include <string>
 #include <vector>
@@ -114,11 +115,13 @@ ls::Options with_one_partition() {
   return o;
 }
 
+// One worker unless `o` says otherwise, so that rows compare per-core throughput.
 Row run_check(const std::string& name, std::function<void()> body, ls::StrategyKind kind,
               std::uint64_t iterations, ls::Options o = {}) {
   o.strategy = kind;
   o.iterations = iterations;
   o.seed = 1;
+  if (o.workers == 0) o.workers = 1;
   double t0 = now_seconds();
   ls::Result r = ls::check(std::move(body), o);
   double t1 = now_seconds();
@@ -160,6 +163,12 @@ int main(int argc, char** argv) {
   rows.push_back(run_check("ping-pong 1000 rounds, random", [] { ping_pong(1000); }, ls::StrategyKind::random, 200));
   rows.push_back(run_check("ping-pong 1000 rounds, pct", [] { ping_pong(1000); }, ls::StrategyKind::pct, 200));
   rows.push_back(run_check("10 procs x 5 sync points, random", ten_by_five, ls::StrategyKind::random, 100000));
+  {
+    ls::Options all_cores;
+    all_cores.workers = std::max(1u, std::thread::hardware_concurrency());
+    rows.push_back(run_check("10 procs x 5 sync points, random, " + std::to_string(all_cores.workers) + " workers",
+                             ten_by_five, ls::StrategyKind::random, 100000, all_cores));
+  }
   bool large = argc > 1 && std::strcmp(argv[argc - 1], "--large") == 0;
   for (auto mode : {ls::DporMode::none, ls::DporMode::source, ls::DporMode::optimal}) {
     int r = mode == ls::DporMode::none ? 4 : (large ? 14 : 10);

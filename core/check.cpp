@@ -1,4 +1,13 @@
+#include <atomic>
 #include <chrono>
+#include <mutex>
+
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include "core/controller.hpp"
 #include "core/engine.hpp"
@@ -104,20 +113,37 @@ Counterexample with_trace(Controller& controller, const std::function<void()>& r
 
 }  // namespace
 
-Result run_executions(const std::function<void()>& root, Strategy& strategy, const Options& options) {
-  auto start = std::chrono::steady_clock::now();
+namespace {
+ControllerConfig config_for(const Options& options) {
   ControllerConfig config{.stack_size = options.stack_size,
                           .max_steps = options.max_steps,
                           .fail_on_crash = options.fail_on_crash,
                           .record_trace = false,
                           .faults = options.faults};
-  bool replaying = options.strategy == StrategyKind::replay;
-  if (replaying) {
+  if (options.strategy == StrategyKind::replay) {
     if (options.replay->max_steps != 0) config.max_steps = options.replay->max_steps;
     config.faults = options.replay->faults;
     config.record_trace = true;
   }
-  Controller controller(config);
+  return config;
+}
+
+Result run_on(Controller& controller, const std::function<void()>& root, Strategy& strategy,
+              const Options& options, const std::function<bool()>& stop_requested);
+}  // namespace
+
+Result run_executions(const std::function<void()>& root, Strategy& strategy, const Options& options,
+                      const std::function<bool()>& stop_requested) {
+  Controller controller(config_for(options));
+  return run_on(controller, root, strategy, options, stop_requested);
+}
+
+namespace {
+Result run_on(Controller& controller, const std::function<void()>& root, Strategy& strategy,
+              const Options& options, const std::function<bool()>& stop_requested) {
+  auto start = std::chrono::steady_clock::now();
+  const ControllerConfig config = config_for(options);
+  bool replaying = options.strategy == StrategyKind::replay;
   Result result;
   std::unique_ptr<Controller> prober;
   EventRecord probed;
@@ -133,7 +159,7 @@ Result run_executions(const std::function<void()>& root, Strategy& strategy, con
       return &probed;
     });
   }
-  while (strategy.begin_execution()) {
+  while (!(stop_requested && stop_requested()) && strategy.begin_execution()) {
     const ExecutionOutcome& out = controller.run(root, strategy);
     strategy.end_execution(
         ExecutionSummary{out.steps, bool(out.counterexample), out.abandoned, out.final_state});
@@ -170,12 +196,80 @@ Result run_executions(const std::function<void()>& root, Strategy& strategy, con
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
+}  // namespace
+
+Result run_sampling(const std::function<void()>& root, const Options& options) {
+  auto start = std::chrono::steady_clock::now();
+  // Fixed-size chunks make each chunk's executions a function of (seed, chunk index) alone.
+  constexpr std::uint64_t kChunk = 64;
+  std::uint64_t chunks = (options.iterations + kChunk - 1) / kChunk;
+  std::vector<Result> parts(chunks);
+  // The lowest chunk that stopped at a counterexample: later chunks are not needed.
+  std::atomic<std::uint64_t> first_bug{chunks};
+  std::atomic<std::uint64_t> done{0};
+  std::mutex progress_mutex;
+  // One controller per thread, reused across its chunks (its stacks and buffers).
+  tbb::enumerable_thread_specific<std::unique_ptr<Controller>> controllers;
+  auto run_chunk = [&](std::uint64_t c) {
+    if (c > first_bug.load()) return;
+    Options o = options;
+    o.iterations = std::min(kChunk, options.iterations - c * kChunk);
+    o.progress = nullptr;
+    auto strategy = make_strategy(o, c * kChunk);
+    auto stop = [&] { return c > first_bug.load(std::memory_order_relaxed); };
+    auto count_progress = [&](std::uint64_t) {
+      std::uint64_t n = ++done;
+      if (options.progress && n % options.progress_every == 0) {
+        std::lock_guard lock(progress_mutex);
+        options.progress(n);
+      }
+    };
+    o.progress = count_progress;
+    o.progress_every = 1;
+    std::unique_ptr<Controller>& controller = controllers.local();
+    if (!controller) controller = std::make_unique<Controller>(config_for(o));
+    Result part = run_on(*controller, root, *strategy, o, stop);
+    for (Counterexample& cx : part.counterexamples) cx.iteration += c * kChunk;
+    for (Warning& w : part.warnings) w.iteration += c * kChunk;
+    if (!part.ok() && !options.keep_going) {
+      std::uint64_t seen = first_bug.load();
+      while (c < seen && !first_bug.compare_exchange_weak(seen, c)) {
+      }
+    }
+    parts[c] = std::move(part);
+  };
+  unsigned workers = options.workers != 0 ? options.workers
+                                          : static_cast<unsigned>(tbb::info::default_concurrency());
+  if (workers <= 1 || chunks <= 1) {
+    for (std::uint64_t c = 0; c < chunks; ++c) run_chunk(c);
+  } else {
+    // The limit lets a user ask for more threads than cores without TBB refusing them.
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, workers);
+    tbb::task_arena arena(static_cast<int>(workers));
+    arena.execute([&] {
+      tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, chunks, 1), [&](const auto& range) {
+        for (std::uint64_t c = range.begin(); c != range.end(); ++c) run_chunk(c);
+      });
+    });
+  }
+  // Merge in chunk order, up to the first chunk that stopped at a bug: what one worker
+  // running the chunks in order reports.
+  Result result;
+  for (std::uint64_t c = 0; c < chunks; ++c) {
+    result += parts[c];
+    if (!options.keep_going && !parts[c].ok()) break;
+  }
+  result.elapsed_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
 
 }  // namespace core
 
 Result check(std::function<void()> root, const Options& options) {
   options.validate();
   if (!root) throw UsageError("lockstep::check needs a root function");
+  if (options.strategy != StrategyKind::replay) return core::run_sampling(root, options);
   auto strategy = core::make_strategy(options);
   return core::run_executions(root, *strategy, options);
 }

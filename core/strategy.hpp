@@ -66,7 +66,10 @@ class Strategy {
   virtual std::uint64_t execution_seed() const { return 0; }
 };
 
-// The sampling strategies and replay, built from validated options.
-std::unique_ptr<Strategy> make_strategy(const Options& options);
+// The sampling strategies and replay, built from validated options. A sampling strategy
+// runs options.iterations iterations numbered from first_iteration + 1 (iteration i's seed
+// derives from options.seed and i alone), with fresh learned state (PCT's length estimate,
+// fault pacing): a chunk of a run is the same whichever worker runs it.
+std::unique_ptr<Strategy> make_strategy(const Options& options, std::uint64_t first_iteration = 0);
 
 }  // namespace lockstep::core

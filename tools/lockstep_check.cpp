@@ -40,6 +40,8 @@ that replays it exactly.
   --max-depth N            exhaustive: cut executions at N steps (incomplete)
   --strategy S             random | pct | fair-pct | pos | idpct | first   (default random)
   --iterations N           executions to sample (default 1000)
+  --workers N              threads for sampled executions (default: every core; the
+                           result is the same for every N)
   --seed S                 base seed; each iteration derives its own (default 0)
   --pct-depth D            PCT bug depth, D-1 priority change points (default 3)
   --pct-depth-range A..B   idpct: depths cycled over iterations (default 2..6)
@@ -144,6 +146,8 @@ CliOptions parse_args(int argc, char** argv) {
       o.strategy = *kind;
     } else if (arg == "--iterations") {
       o.iterations = parse_number<std::uint64_t>(arg, need());
+    } else if (arg == "--workers") {
+      o.workers = parse_number<unsigned>(arg, need());
     } else if (arg == "--seed") {
       o.seed = parse_number<std::uint64_t>(arg, need());
     } else if (arg == "--pct-depth") {

@@ -45,7 +45,7 @@ void ReplayStrategy::end_execution(const ExecutionSummary& summary) {
 }
 
 namespace {
-std::unique_ptr<Strategy> make_sampling(const Options& o) {
+std::unique_ptr<SamplingStrategy> make_sampling(const Options& o) {
   switch (o.strategy) {
     case StrategyKind::random: return std::make_unique<RandomStrategy>(o.seed, o.iterations);
     case StrategyKind::first: return std::make_unique<FirstStrategy>(o.iterations);
@@ -54,18 +54,20 @@ std::unique_ptr<Strategy> make_sampling(const Options& o) {
       return std::make_unique<PctStrategy>(o, PctStrategy::Variant::fair_pct);
     case StrategyKind::idpct: return std::make_unique<PctStrategy>(o, PctStrategy::Variant::idpct);
     case StrategyKind::pos: return std::make_unique<PosStrategy>(o);
-    case StrategyKind::replay: return std::make_unique<ReplayStrategy>(*o.replay);
+    case StrategyKind::replay: break;
   }
   return nullptr;
 }
 }  // namespace
 
-std::unique_ptr<Strategy> make_strategy(const Options& o) {
-  auto strategy = make_sampling(o);
-  if (o.faults.any() && o.strategy != StrategyKind::replay) {
-    return std::make_unique<FaultPacing>(std::move(strategy), o.seed ^ 0xfa017ULL);
+std::unique_ptr<Strategy> make_strategy(const Options& o, std::uint64_t first_iteration) {
+  if (o.strategy == StrategyKind::replay) return std::make_unique<ReplayStrategy>(*o.replay);
+  std::unique_ptr<SamplingStrategy> sampling = make_sampling(o);
+  sampling->start_at(first_iteration);
+  if (o.faults.any()) {
+    return std::make_unique<FaultPacing>(std::move(sampling), iteration_seed(o.seed ^ 0xfa017ULL, first_iteration));
   }
-  return strategy;
+  return sampling;
 }
 
 }  // namespace lockstep::core

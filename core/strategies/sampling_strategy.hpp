@@ -20,6 +20,11 @@ class SamplingStrategy : public Strategy {
     return true;
   }
   std::uint64_t execution_seed() const override { return seed_; }
+  // Run iterations first+1 .. first+count instead of 1 .. count.
+  void start_at(std::uint64_t first) {
+    iterations_ += first - iteration_;
+    iteration_ = first;
+  }
 
  protected:
   virtual void begin_iteration() {}
