@@ -4,6 +4,7 @@
 #include <cassert>
 #include <exception>
 
+#include "core/crash_board.hpp"
 #include "core/mix.hpp"
 #include "lockstep/errors.hpp"
 
@@ -132,6 +133,14 @@ void Controller::fiber_entry(void* arg) {
   }
 }
 
+void Controller::mirror_choice(std::uint32_t pid) {
+  std::uint32_t n = crash_slot_->length.load(std::memory_order_relaxed);
+  if (n < CrashSlot::kCapacity) crash_slot_->choices[n] = pid;
+  crash_slot_->length.store(n + 1, std::memory_order_relaxed);
+}
+
+std::uint32_t running_pid_id() noexcept { return tl_process != nullptr ? tl_process->pid.id : 0; }
+
 void Controller::resume(Process& p) {
   Process* prev = tl_process;
   tl_process = &p;
@@ -211,6 +220,11 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   out.counterexample.reset();
   out.warnings.clear();
   out.choices.clear();
+  crash_slot_ = CrashBoard::thread_slot();
+  if (crash_slot_ != nullptr) {
+    crash_slot_->length.store(0, std::memory_order_relaxed);
+    CrashBoard::current()->executions.fetch_add(1, std::memory_order_relaxed);
+  }
   out.step_log.clear();
   abort_.reset();
   clock_ = 0;
@@ -253,7 +267,10 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
           break;
         }
         assert(index < enabled_.size());
-        if (enabled_.size() > 1) out.choices.push_back(enabled_[index].pid.id);
+        if (enabled_.size() > 1) {
+          out.choices.push_back(enabled_[index].pid.id);
+          if (crash_slot_ != nullptr) mirror_choice(enabled_[index].pid.id);
+        }
       }
       Process& p = *find(enabled_[index].pid);
       out.step_log.push_back({p.pid.id, p.op.kind});

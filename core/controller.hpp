@@ -25,6 +25,8 @@
 
 namespace lockstep::core {
 
+struct CrashSlot;
+
 struct ControllerConfig {
   std::size_t stack_size = 256 * 1024;
   std::uint64_t max_steps = 100000;
@@ -254,6 +256,9 @@ class Controller {
   ExecutionOutcome outcome_;
   std::optional<Counterexample> abort_;
   std::size_t abort_choices_ = 0;  // schedule length when abort_ was set
+  // Supervised runs (lockstep/isolation.hpp): where this thread mirrors the schedule.
+  CrashSlot* crash_slot_ = nullptr;
+  void mirror_choice(std::uint32_t pid);
   std::size_t abort_steps_ = 0;
   Process* running_ = nullptr;
   bool observing_ = false;

@@ -324,3 +324,40 @@ TEST_CASE("json output carries the result, statistics and the counterexample", "
   REQUIRE_THAT(ok.output, Catch::Contains("\"ok\": true, \"complete\": true"));
   REQUIRE_THAT(ok.output, Catch::Contains("\"executions\": 12"));
 }
+
+TEST_CASE("a scenario that crashes the checker is a counterexample with a schedule that replays the crash", "[cli]") {
+  struct Crash {
+    const char* scenario;
+    const char* says;
+  };
+  for (Crash c : {Crash{"crash_segfault", "SIGSEGV"}, Crash{"crash_abort", "SIGABRT"},
+                  Crash{"crash_stack_overflow", "SIGSEGV (stack overflow"}}) {
+    INFO(c.scenario);
+    Scratch s;
+    for (const char* mode : {" --iterations 200 --seed 1", " --exhaustive"}) {
+      auto r = run(fixture("crashing") + " --scenario " + c.scenario + mode, s.dir);
+      INFO(r.output);
+      REQUIRE(r.status == 1);
+      REQUIRE_THAT(r.output, Catch::Contains("counterexample (crash)"));
+      REQUIRE_THAT(r.output, Catch::Contains(std::string("the scenario crashed the checker with ") + c.says));
+      REQUIRE_THAT(r.output, Catch::Contains("result: 1 counterexample"));
+    }
+    // The schedule leads to the crash: replaying it crashes again (in its own child).
+    std::string schedule = std::string("lockstep-") + c.scenario + ".schedule";
+    auto replay = run(fixture("crashing") + " --replay " + schedule, s.dir);
+    INFO(replay.output);
+    REQUIRE(replay.status == 1);
+    REQUIRE_THAT(replay.output, Catch::Contains(std::string("the scenario crashed the checker with ") + c.says));
+  }
+}
+
+TEST_CASE("a crash schedule replays to the crash only on the schedule that crashed", "[cli]") {
+  // The crash needs the second sender first: the schedule that runs the first sender first
+  // passes, so the recorded schedule is what decides.
+  Scratch s;
+  auto found = run(fixture("crashing") + " --scenario crash_abort --iterations 200 --seed 1", s.dir);
+  REQUIRE(found.status == 1);
+  auto passing = run(fixture("crashing") + " --scenario crash_abort --strategy first --iterations 1", s.dir);
+  INFO(passing.output);
+  REQUIRE(passing.status == 0);
+}

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "lockstep/explore.hpp"
+#include "lockstep/isolation.hpp"
 #include "lockstep/lockstep.hpp"
 
 namespace ls = lockstep;
@@ -59,6 +60,10 @@ that replays it exactly.
   --trace-out FILE         also write the counterexample's trace to FILE
   --stats                  print timing: elapsed seconds, executions and steps per second
   --quiet                  print only the result line and counterexample summaries
+  --stack-size BYTES       stack of each scenario process (default 262144; a guard page
+                           below it turns an overflow into a reported crash)
+  --no-isolation           run the check in this process, not a supervised child (for a
+                           debugger; a crashing scenario then takes the checker down)
   --json                   print the result as one JSON object instead of text
   --help                   this text
 )";
@@ -74,6 +79,7 @@ struct CliOptions {
   bool stats = false;
   bool quiet = false;
   bool exhaustive = false;
+  bool isolate = true;  // run the check in a supervised child (crash isolation)
   bool json = false;
   std::string replay_file;
   std::string schedule_out;
@@ -189,6 +195,10 @@ CliOptions parse_args(int argc, char** argv) {
       cli.json = true;
     } else if (arg == "--quiet" || arg == "-q") {
       cli.quiet = true;
+    } else if (arg == "--stack-size") {
+      o.stack_size = parse_number<std::size_t>(arg, need());
+    } else if (arg == "--no-isolation") {
+      cli.isolate = false;
     } else if (arg == "--exhaustive") {
       cli.exhaustive = true;
     } else if (arg == "--dpor") {
@@ -315,7 +325,11 @@ void print_counterexample(const CliOptions& cli, const std::string& argv0, const
   }
   std::cout << ":\n  " << cx.message << "\n";
   if (!cx.location.empty()) std::cout << "  at " << cx.location << "\n";
-  if (!cli.quiet) std::cout << "\ntrace:\n" << cx.format_trace();
+  if (!cli.quiet && !cx.trace.empty()) std::cout << "\ntrace:\n" << cx.format_trace();
+  if (!cli.quiet && cx.trace.empty() && cx.kind == ls::CounterexampleKind::crash) {
+    std::cout << "\n(no trace: the checker's process died with the scenario; replay the schedule "
+                 "with --no-isolation under a debugger to see where)\n";
+  }
   if (replaying) return;
   std::cout << "\nschedule written to " << schedule_path << "\nreplay it with:\n  " << argv0 << " "
             << shell_quote(cli.library) << " --scenario " << cx.schedule.scenario << " --replay "
@@ -346,13 +360,14 @@ std::string json_string(std::string_view s) {
 void print_json(const CliOptions& cli, const ls::ScenarioInfo& info, const ls::Result& r,
                 const std::vector<std::string>& schedules) {
   std::ostream& o = std::cout;
-  double secs = r.elapsed_seconds > 0 ? r.elapsed_seconds : 1e-9;
+  // A run that measured no time (a crash report) has no rate.
+  double rate = r.elapsed_seconds > 0 ? static_cast<double>(r.executions) / r.elapsed_seconds : 0;
   o << "{\"scenario\": " << json_string(info.name) << ", \"library\": " << json_string(cli.library)
     << ", \"mode\": " << json_string(describe(cli)) << ", \"ok\": " << (r.ok() ? "true" : "false")
     << ", \"complete\": " << (r.complete() ? "true" : "false")
     << ", \"incomplete\": " << json_string(r.incomplete) << ", \"executions\": " << r.executions
     << ", \"blocked\": " << r.blocked << ", \"steps\": " << r.steps << ", \"max_depth\": " << r.max_depth
-    << ", \"elapsed_seconds\": " << r.elapsed_seconds << ", \"executions_per_second\": " << r.executions / secs
+    << ", \"elapsed_seconds\": " << r.elapsed_seconds << ", \"executions_per_second\": " << rate
     << ", \"peak_tree_nodes\": " << r.peak_nodes << ", \"counterexamples\": [";
   for (std::size_t i = 0; i < r.counterexamples.size(); ++i) {
     const ls::Counterexample& cx = r.counterexamples[i];
@@ -373,6 +388,23 @@ void print_json(const CliOptions& cli, const ls::ScenarioInfo& info, const ls::R
   }
   o << "]}\n";
 }
+
+// Runs f, turning the errors a user can fix into a message and the usage exit status.
+template <typename F>
+int with_errors_reported(F&& f) {
+  try {
+    return f();
+  } catch (const UsageFailure& e) {
+    std::cerr << "lockstep-check: " << e.what() << "\n";
+  } catch (const ls::ConfigError& e) {
+    std::cerr << "lockstep-check: " << e.what() << "\n";
+  } catch (const ls::UsageError& e) {
+    std::cerr << "lockstep-check: usage error in the scenario: " << e.what() << "\n";
+  }
+  return kExitUsage;
+}
+
+int report(const CliOptions& cli, const ls::ScenarioInfo& info, const ls::Result& r, const std::string& argv0);
 
 int run(int argc, char** argv) {
   CliOptions cli = parse_args(argc, argv);
@@ -416,32 +448,53 @@ int run(int argc, char** argv) {
               << describe(cli) << "\n";
     std::cout.flush();
   }
-  // Progress on long runs: a line redrawn on stderr at most once a second, only on a
-  // terminal (so piped and CI output stays byte-for-byte reproducible).
-  bool drew_progress = false;
-  if (::isatty(STDERR_FILENO) && !cli.quiet) {
-    auto start = std::chrono::steady_clock::now();
-    auto last = start;
-    std::uint64_t total = cli.exhaustive ? 0 : cli.options.iterations;
-    cli.options.progress = [&, start, total](std::uint64_t done) mutable {
-      auto t = std::chrono::steady_clock::now();
-      if (t - last < std::chrono::seconds(1)) return;
-      last = t;
-      double secs = std::chrono::duration<double>(t - start).count();
-      if (total != 0) {
-        std::fprintf(stderr, "\r  %llu / %llu executions, %.0f/s ", static_cast<unsigned long long>(done),
-                     static_cast<unsigned long long>(total), done / secs);
-      } else {
-        std::fprintf(stderr, "\r  %llu executions, %.0f/s ", static_cast<unsigned long long>(done), done / secs);
-      }
-      drew_progress = true;
-    };
-  }
   if (cli.exhaustive && cli.options.strategy == ls::StrategyKind::replay) cli.exhaustive = false;
   if (cli.exhaustive) cli.options.progress_every = 256;
-  ls::Result r = cli.exhaustive ? ls::explore(info->body, cli.options) : ls::check(info->body, cli.options);
-  if (drew_progress) std::fprintf(stderr, "\r%60s\r", "");
+  std::string argv0 = argv[0];
+  // The check itself, then its report; run in a supervised child unless --no-isolation.
+  auto check_and_report = [&]() -> int { return with_errors_reported([&]() -> int {
+    // Progress on long runs: a line redrawn on stderr at most once a second, only on a
+    // terminal (so piped and CI output stays byte-for-byte reproducible).
+    bool drew_progress = false;
+    if (::isatty(STDERR_FILENO) && !cli.quiet) {
+      auto start = std::chrono::steady_clock::now();
+      auto last = start;
+      std::uint64_t total = cli.exhaustive ? 0 : cli.options.iterations;
+      cli.options.progress = [&, start, total](std::uint64_t done) mutable {
+        auto t = std::chrono::steady_clock::now();
+        if (t - last < std::chrono::seconds(1)) return;
+        last = t;
+        double secs = std::chrono::duration<double>(t - start).count();
+        if (total != 0) {
+          std::fprintf(stderr, "\r  %llu / %llu executions, %.0f/s ", static_cast<unsigned long long>(done),
+                       static_cast<unsigned long long>(total), done / secs);
+        } else {
+          std::fprintf(stderr, "\r  %llu executions, %.0f/s ", static_cast<unsigned long long>(done), done / secs);
+        }
+        drew_progress = true;
+      };
+    }
+    ls::Result r = cli.exhaustive ? ls::explore(info->body, cli.options) : ls::check(info->body, cli.options);
+    if (drew_progress) std::fprintf(stderr, "\r%60s\r", "");
+    return report(cli, *info, r, argv0);
+  }); };
+  if (!cli.isolate) return check_and_report();
+  ls::IsolatedRun isolated = ls::run_isolated(check_and_report);
+  if (!isolated.crashed) return isolated.exit_status;
+  // The scenario took the child down: report it like any counterexample, with the schedule
+  // of the execution that crashed (its replay crashes again, in a child of its own).
+  ls::Result r;
+  r.executions = isolated.executions_before;
+  ls::Counterexample cx = std::move(isolated.crash);
+  const auto& replayed = cli.options.replay;
+  cx.schedule.scenario = info->name;
+  cx.schedule.max_steps = replayed && replayed->max_steps != 0 ? replayed->max_steps : cli.options.max_steps;
+  cx.schedule.faults = replayed ? replayed->faults : cli.options.faults;
+  r.counterexamples.push_back(std::move(cx));
+  return report(cli, *info, r, argv0);
+}
 
+int report(const CliOptions& cli, const ls::ScenarioInfo& info, const ls::Result& r, const std::string& argv0) {
   std::vector<std::string> schedules = write_schedules(cli, r);
   write_traces(cli, r);
   auto exit_status = [&] {
@@ -449,10 +502,9 @@ int run(int argc, char** argv) {
     return r.incomplete.empty() ? kExitOk : kExitIncomplete;
   };
   if (cli.json) {
-    print_json(cli, *info, r, schedules);
+    print_json(cli, info, r, schedules);
     return exit_status();
   }
-  std::string argv0 = argv[0];
   for (std::size_t i = 0; i < r.counterexamples.size(); ++i) {
     print_counterexample(cli, argv0, r.counterexamples[i], i, r.counterexamples.size(),
                          i < schedules.size() ? schedules[i] : std::string());
@@ -494,14 +546,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const UsageFailure& e) {
-    std::cerr << "lockstep-check: " << e.what() << "\n";
-  } catch (const ls::ConfigError& e) {
-    std::cerr << "lockstep-check: " << e.what() << "\n";
-  } catch (const ls::UsageError& e) {
-    std::cerr << "lockstep-check: usage error in the scenario: " << e.what() << "\n";
-  }
-  return kExitUsage;
+  return with_errors_reported([&] { return run(argc, argv); });
 }
