@@ -133,10 +133,12 @@ Row run_explore(const std::string& name, std::function<void()> body, ls::DporMod
                 ls::Options o = {}) {
   o.dpor = mode;
   o.max_executions = 2'000'000;
+  if (o.workers == 0) o.workers = 1;
   double t0 = now_seconds();
   ls::Result r = ls::explore(std::move(body), o);
   double t1 = now_seconds();
   std::string label = name + ", " + std::string(ls::to_string(mode));
+  if (o.workers > 1) label += ", " + std::to_string(o.workers) + " workers";
   if (!r.complete()) label += " (incomplete)";
   return {label, t1 - t0, r.executions, r.steps};
 }
@@ -181,6 +183,16 @@ int main(int argc, char** argv) {
       int f = large ? 22 : 18;
       rows.push_back(run_explore("filesystem(" + std::to_string(f) + ")", lockstep_classic::filesystem(f), mode));
     }
+  }
+  {
+    // The same classic benchmarks on every core: one exploration tree shared by the workers.
+    ls::Options all_cores;
+    all_cores.workers = std::max(1u, std::thread::hardware_concurrency());
+    int r = large ? 14 : 10, z = large ? 11 : 8, x = large ? 15 : 14, f = large ? 22 : 18;
+    rows.push_back(run_explore("readers(" + std::to_string(r) + ")", lockstep_classic::readers(r), ls::DporMode::optimal, all_cores));
+    rows.push_back(run_explore("lastzero(" + std::to_string(z) + ")", lockstep_classic::lastzero(z), ls::DporMode::optimal, all_cores));
+    rows.push_back(run_explore("indexer(" + std::to_string(x) + ")", lockstep_classic::indexer(x), ls::DporMode::optimal, all_cores));
+    rows.push_back(run_explore("filesystem(" + std::to_string(f) + ")", lockstep_classic::filesystem(f), ls::DporMode::optimal, all_cores));
   }
   for (auto mode : {ls::DporMode::source, ls::DporMode::optimal}) {
     rows.push_back(run_explore("gen_server 3 clients x 2 calls", gen_server_calls(3, 2), mode));

@@ -1,5 +1,15 @@
 #include "lockstep/explore.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
 #include "core/engine.hpp"
 #include "dpor/explorer.hpp"
 #include "lockstep/errors.hpp"
@@ -7,19 +17,84 @@
 
 namespace lockstep {
 
-Result explore(std::function<void()> root, const Options& options) {
-  options.validate();
-  if (!root) throw UsageError("lockstep::explore needs a root function");
-  dpor::Explorer explorer(options.dpor, options.max_executions, options.max_depth);
-  Options run = options;
-  run.strategy = StrategyKind::first;  // only names the engine's bookkeeping; the explorer picks
-  Result r = core::run_executions(root, explorer, run);
-  const auto& st = explorer.stats();
+namespace {
+
+Result finish(Result r, const dpor::ExplorerStats& st, const Options& options) {
   r.peak_nodes = st.peak_nodes;
   // Stopping at a counterexample leaves the space unexplored, but that is not "incomplete":
   // the verdict (a bug) is final.
   if (r.ok() || options.keep_going) r.incomplete = st.incomplete;
   return r;
+}
+
+}  // namespace
+
+namespace dpor {
+
+Result explore_parallel(const std::function<void()>& root, const Options& options, unsigned workers,
+                        const std::function<void(Explorer&)>& setup) {
+  Options run = options;
+  run.strategy = StrategyKind::first;  // only names the engine's bookkeeping; the explorer picks
+  auto tree = dpor::Explorer::make_tree(options.dpor, options.max_executions, options.max_depth,
+                                        !options.keep_going);
+  std::vector<std::unique_ptr<dpor::Explorer>> explorers;
+  for (unsigned i = 0; i < workers; ++i) {
+    explorers.push_back(std::make_unique<dpor::Explorer>(tree));
+    if (setup) setup(*explorers.back());
+  }
+  std::vector<Result> parts(workers);
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  std::atomic<std::uint64_t> done{0};
+  std::mutex progress_mutex;
+  Options worker = run;
+  worker.progress_every = 1;
+  worker.progress = [&](std::uint64_t) {
+    std::uint64_t n = ++done;
+    if (options.progress && n % options.progress_every == 0) {
+      std::lock_guard lock(progress_mutex);
+      options.progress(n);
+    }
+  };
+  {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, workers);
+    tbb::task_arena arena(static_cast<int>(workers));
+    arena.execute([&] {
+      tbb::parallel_for(0u, workers, [&](unsigned i) {
+        try {
+          parts[i] = core::run_executions(root, *explorers[i], worker);
+        } catch (...) {
+          std::lock_guard lock(failure_mutex);
+          if (!failure) failure = std::current_exception();
+          dpor::Explorer::stop(*tree);
+        }
+      });
+    });
+  }
+  if (failure) std::rethrow_exception(failure);
+  Result r;
+  for (const Result& p : parts) r += p;
+  std::sort(r.counterexamples.begin(), r.counterexamples.end(), [](const Counterexample& a, const Counterexample& b) {
+    if (a.signature() != b.signature()) return a.signature() < b.signature();
+    return a.schedule.steps < b.schedule.steps;
+  });
+  if (!options.keep_going && r.counterexamples.size() > 1) r.counterexamples.resize(1);
+  return finish(std::move(r), explorers.front()->stats(), options);
+}
+
+}  // namespace dpor
+
+Result explore(std::function<void()> root, const Options& options) {
+  options.validate();
+  if (!root) throw UsageError("lockstep::explore needs a root function");
+  Options run = options;
+  run.strategy = StrategyKind::first;  // only names the engine's bookkeeping; the explorer picks
+  unsigned workers = options.workers != 0 ? options.workers
+                                          : static_cast<unsigned>(tbb::info::default_concurrency());
+  if (workers > 1) return dpor::explore_parallel(root, options, workers);
+  dpor::Explorer explorer(options.dpor, options.max_executions, options.max_depth);
+  Result r = core::run_executions(root, explorer, run);
+  return finish(std::move(r), explorer.stats(), options);
 }
 
 Result explore(std::string_view scenario, const Options& options) {

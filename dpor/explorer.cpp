@@ -1,6 +1,9 @@
 #include "dpor/explorer.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -32,29 +35,186 @@ class Bits {
 }  // namespace
 
 // The wakeup tree: an ordered tree of processes (with the event each performed or will
-// perform). Node k of the stack points at the tree node for its prefix; its children are
-// the sequences still to explore from there, leftmost first.
+// perform). Tree node k's `wakeup` points at the wakeup node for its prefix; its children
+// are the branches to explore from there, leftmost first. A claimed child is being (or has
+// been) explored by some worker; a finished one is removed.
 struct Explorer::WakeupNode {
   std::uint32_t pid = 0;
   EventRecord event;
   std::vector<std::unique_ptr<WakeupNode>> children;
+  bool claimed = false;
+};
+
+// One node of the exploration tree: a prefix, the processes enabled after it, and the
+// branches taken from it (claims, in the order they were taken).
+struct Explorer::TreeNode {
+  struct Claim {
+    std::uint32_t pid = 0;
+    std::shared_ptr<const EventRecord> event;  // what pid did here (null until it ran)
+    bool finished = false;
+  };
+  std::vector<std::uint32_t> enabled;    // sorted pids
+  std::vector<Sleeper> sleep;            // inherited sleep set
+  std::vector<Claim> claims;             // index = the claim's sequence number
+  std::vector<std::uint32_t> backtrack;  // none / source: the branches to take
+  WakeupNode* wakeup = nullptr;          // optimal: the wakeup tree rooted here
+  std::shared_ptr<TreeNode> parent;
+  std::uint32_t parent_pid = 0;          // the branch of the parent that leads here
+  std::uint64_t parent_seq = 0;
+  std::size_t depth = 0;
+  std::size_t active = 0;                // claims not finished
+  bool done = false;
+
+  // Calls f(sleeper) for each process asleep for the branch claimed `seq`-th here: the
+  // inherited ones and the branches claimed before it (explored first in depth-first order).
+  template <typename F>
+  void for_each_sleeper(std::uint64_t seq, F&& f) const {
+    for (const Sleeper& s : sleep) f(s);
+    for (std::uint64_t c = 0; c < seq && c < claims.size(); ++c) {
+      if (claims[c].event) f(Sleeper{claims[c].pid, claims[c].event});
+    }
+  }
+  bool sleeping(std::uint64_t seq, std::uint32_t pid) const {
+    bool found = false;
+    for_each_sleeper(seq, [&](const Sleeper& s) { found = found || s.first == pid; });
+    return found;
+  }
+  bool claimed(std::uint32_t pid) const {
+    return std::any_of(claims.begin(), claims.end(), [&](const Claim& c) { return c.pid == pid; });
+  }
+};
+
+// What every worker of one exploration shares, under `mutex`.
+class ExplorationTree {
+ public:
+  using TreeNode = Explorer::TreeNode;
+  using WakeupNode = Explorer::WakeupNode;
+  using Sequence = std::vector<const EventRecord*>;
+
+  ExplorationTree(DporMode m, std::uint64_t max_exec, std::uint64_t max_d, bool stop_bug)
+      : mode(m), max_executions(max_exec), max_depth(max_d), stop_at_bug(stop_bug) {}
+
+  // The branch to take next at `n` (0 if none): the first unclaimed wakeup child, or the
+  // first backtrack entry neither claimed nor asleep.
+  std::uint32_t next_unclaimed(const TreeNode& n) const {
+    if (mode == DporMode::optimal) {
+      for (const auto& c : n.wakeup->children) {
+        if (!c->claimed) return c->pid;
+      }
+      return 0;
+    }
+    for (std::uint32_t p : n.backtrack) {
+      if (!n.claimed(p) && !n.sleeping(n.claims.size(), p)) return p;
+    }
+    return 0;
+  }
+  std::uint64_t claim(TreeNode& n, std::uint32_t pid) {
+    if (mode == DporMode::optimal) {
+      for (auto& c : n.wakeup->children) {
+        if (c->pid == pid) c->claimed = true;
+      }
+    }
+    n.claims.push_back({pid, nullptr, false});
+    ++n.active;
+    return n.claims.size() - 1;
+  }
+  // Marks a node that may have work nobody has claimed, for idle workers.
+  void offer(const std::shared_ptr<TreeNode>& n) {
+    if (next_unclaimed(*n) == 0) return;
+    open.emplace(std::pair{n->depth, n.get()}, n);
+    work.notify_all();
+  }
+  void finish_claim(TreeNode& n, std::uint64_t seq) {
+    TreeNode::Claim& c = n.claims[seq];
+    c.finished = true;
+    --n.active;
+    if (mode == DporMode::optimal) {
+      auto& kids = n.wakeup->children;
+      auto it = std::find_if(kids.begin(), kids.end(), [&](const auto& k) { return k->pid == c.pid; });
+      if (it != kids.end()) {
+        std::vector<WakeupNode*> stack{it->get()};
+        while (!stack.empty()) {  // count what the finished subtree held
+          WakeupNode* w = stack.back();
+          stack.pop_back();
+          --wakeup_nodes;
+          for (auto& k : w->children) stack.push_back(k.get());
+        }
+        kids.erase(it);
+      }
+    }
+  }
+  void insert(const Explorer& self, WakeupNode* at, Sequence v);
+  void stop_all() {
+    stopped = true;
+    work.notify_all();
+  }
+  void note_size() { stats.peak_nodes = std::max<std::uint64_t>(stats.peak_nodes, live_nodes + wakeup_nodes); }
+
+  const DporMode mode;
+  const std::uint64_t max_executions;
+  const std::uint64_t max_depth;
+  const bool stop_at_bug;
+  std::mutex mutex;
+  std::condition_variable work;  // open work appeared, or the exploration ended
+  ExplorerStats stats;
+  std::unique_ptr<WakeupNode> root_wakeup = std::make_unique<WakeupNode>();
+  std::shared_ptr<TreeNode> root;
+  bool started = false;   // some worker took the first execution
+  bool stopped = false;   // a bound, a counterexample or a failure ends the exploration
+  std::uint64_t live_nodes = 0;
+  std::uint64_t wakeup_nodes = 0;
+  // Nodes that may hold unclaimed branches, shallowest first (largest subtrees).
+  std::map<std::pair<std::size_t, const TreeNode*>, std::shared_ptr<TreeNode>> open;
 };
 
 Explorer::Explorer(DporMode mode, std::uint64_t max_executions, std::uint64_t max_depth)
-    : mode_(mode), max_executions_(max_executions), max_depth_(max_depth) {}
+    : tree_(make_tree(mode, max_executions, max_depth, false)) {}
+
+Explorer::Explorer(std::shared_ptr<ExplorationTree> tree) : tree_(std::move(tree)) {}
 
 Explorer::~Explorer() = default;
 
+std::shared_ptr<ExplorationTree> Explorer::make_tree(DporMode mode, std::uint64_t max_executions,
+                                                     std::uint64_t max_depth, bool stop_at_bug) {
+  return std::make_shared<ExplorationTree>(mode, max_executions, max_depth, stop_at_bug);
+}
+
+void Explorer::stop(ExplorationTree& tree) {
+  std::lock_guard lock(tree.mutex);
+  tree.stop_all();
+}
+
+ExplorerStats Explorer::stats() const {
+  std::lock_guard lock(tree_->mutex);
+  return tree_->stats;
+}
+
 bool Explorer::begin_execution() {
-  if (started_) {
-    if (!next_branch()) return false;
+  std::unique_lock lock(tree_->mutex);
+  ExplorationTree& t = *tree_;
+  bool ready = false;
+  if (!t.started) {
+    t.started = true;  // this worker runs the first execution and grows the root
+    ready = true;
+  } else if (!path_.empty() && take_next_branch()) {
+    ready = true;
   } else {
-    started_ = true;
-    root_ = std::make_unique<WakeupNode>();
+    path_.clear();
+    // Idle: take an unclaimed branch anywhere, or wait for one (or for the end).
+    for (;;) {
+      if (t.stopped || (t.root && t.root->done)) break;
+      if (steal()) {
+        ready = true;
+        break;
+      }
+      t.work.wait(lock);
+    }
   }
-  if (max_executions_ != 0 && stats_.executions + stats_.blocked >= max_executions_) {
-    stats_.incomplete = "stopped after " + std::to_string(max_executions_) +
-                        " executions (--max-executions); raise it to explore further";
+  if (!ready || t.stopped) return false;
+  if (t.max_executions != 0 && t.stats.executions + t.stats.blocked >= t.max_executions) {
+    t.stats.incomplete = "stopped after " + std::to_string(t.max_executions) +
+                         " executions (--max-executions); raise it to explore further";
+    t.stop_all();
     return false;
   }
   events_.clear();
@@ -65,17 +225,53 @@ bool Explorer::begin_execution() {
   return true;
 }
 
-bool Explorer::sleeping(const Node& n, std::uint32_t pid) const {
-  bool found = false;
-  for_each_sleeper(n, [&](const Sleeper& s) { found = found || s.first == pid; });
-  return found;
+// After an execution: the deepest branch is finished. Take the next branch at the deepest
+// node that has one, finishing nodes on the way up; leave a node that other workers are
+// still below. False: nothing left on this path (the caller steals).
+bool Explorer::take_next_branch() {
+  ExplorationTree& t = *tree_;
+  while (!path_.empty()) {
+    PathEntry& e = path_.back();
+    TreeNode& n = *e.node;
+    t.finish_claim(n, e.seq);
+    if (std::uint32_t next = t.next_unclaimed(n); next != 0) {
+      e.chosen = next;
+      e.seq = t.claim(n, next);
+      t.offer(e.node);
+      return true;
+    }
+    if (n.active != 0) return false;  // the workers still below will finish this node
+    n.done = true;
+    --t.live_nodes;
+    t.open.erase({n.depth, &n});
+    path_.pop_back();
+  }
+  t.work.notify_all();  // the root is done
+  return false;
 }
 
-Explorer::WakeupNode* Explorer::child(WakeupNode* at, std::uint32_t pid) const {
-  for (auto& c : at->children) {
-    if (c->pid == pid) return c.get();
+// Claims the shallowest unclaimed branch in the tree and takes the path to it.
+bool Explorer::steal() {
+  ExplorationTree& t = *tree_;
+  while (!t.open.empty()) {
+    auto first = t.open.begin();
+    std::shared_ptr<TreeNode> node = first->second;
+    std::uint32_t next = node->done ? 0 : t.next_unclaimed(*node);
+    if (next == 0) {
+      t.open.erase(first);
+      continue;
+    }
+    std::uint64_t seq = t.claim(*node, next);
+    path_.clear();
+    for (std::shared_ptr<TreeNode> up = node; up->parent; up = up->parent) {
+      path_.push_back(PathEntry{up->parent, up->parent_pid, up->parent_seq});
+    }
+    std::reverse(path_.begin(), path_.end());
+    path_.push_back(PathEntry{node, next, seq});
+    if (t.next_unclaimed(*node) == 0) t.open.erase(first);
+    return true;
   }
-  return nullptr;
+  return false;
 }
 
 std::size_t Explorer::pick(const core::Choice& choice) {
@@ -88,53 +284,78 @@ std::size_t Explorer::pick(const core::Choice& choice) {
                            Pid{pid, 0}.to_string() + " cannot run at step " +
                            std::to_string(choice.step) + " as it could before");
   };
-  if (k < stack_.size()) return index_of(stack_[k].chosen);  // replaying the prefix
-
-  if (max_depth_ != 0 && k >= max_depth_) {
+  if (k < path_.size()) return index_of(path_[k].chosen);  // replaying the prefix
+  if (tree_->max_depth != 0 && k >= tree_->max_depth) {
     cut_ = true;
-    stats_.incomplete = "executions were cut at depth " + std::to_string(max_depth_) +
-                        " (--max-depth); raise it, or shrink the scenario, to explore fully";
+    std::lock_guard lock(tree_->mutex);
+    tree_->stats.incomplete = "executions were cut at depth " + std::to_string(tree_->max_depth) +
+                              " (--max-depth); raise it, or shrink the scenario, to explore fully";
     return core::kAbandon;
   }
-  Node n;
-  for (const auto& c : choice.enabled) n.enabled.push_back(c.pid.id);
-  n.sleep = pending_sleep_;
+  std::size_t chosen = pick_new_node(choice, k);
+  return chosen == core::kAbandon ? chosen : index_of(static_cast<std::uint32_t>(chosen));
+}
+
+// Grows the tree by one node at depth k and claims its first branch; returns its pid, or
+// kAbandon when every enabled process sleeps.
+std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k) {
+  std::lock_guard lock(tree_->mutex);
+  ExplorationTree& t = *tree_;
+  auto n = std::make_shared<TreeNode>();
+  for (const auto& c : choice.enabled) n->enabled.push_back(c.pid.id);
+  n->sleep = pending_sleep_;
+  n->depth = k;
+  if (k > 0) {
+    n->parent = path_[k - 1].node;
+    n->parent_pid = path_[k - 1].chosen;
+    n->parent_seq = path_[k - 1].seq;
+  }
   auto first_awake = [&]() -> std::uint32_t {
-    for (std::uint32_t pid : n.enabled) {
-      if (!sleeping(n, pid)) return pid;
+    for (std::uint32_t pid : n->enabled) {
+      if (!n->sleeping(0, pid)) return pid;
     }
     return 0;
   };
-  switch (mode_) {
+  std::uint32_t chosen = 0;
+  switch (t.mode) {
     case DporMode::none:
-      n.chosen = n.enabled.front();
-      n.backtrack = n.enabled;
+      chosen = n->enabled.front();
+      n->backtrack = n->enabled;
       break;
     case DporMode::source:
-      n.chosen = first_awake();
-      if (n.chosen == 0) return core::kAbandon;  // sleep-set blocked
-      n.backtrack = {n.chosen};
+      chosen = first_awake();
+      if (chosen == 0) return core::kAbandon;  // sleep-set blocked
+      n->backtrack = {chosen};
       break;
     case DporMode::optimal: {
-      n.wakeup = k == 0 ? root_.get() : child(stack_[k - 1].wakeup, stack_[k - 1].chosen);
-      if (!n.wakeup->children.empty()) {
-        n.chosen = n.wakeup->children.front()->pid;
+      if (k == 0) {
+        n->wakeup = t.root_wakeup.get();
       } else {
-        n.chosen = first_awake();
-        if (n.chosen == 0) return core::kAbandon;  // sleep-set blocked
+        for (auto& c : path_[k - 1].node->wakeup->children) {
+          if (c->pid == path_[k - 1].chosen) n->wakeup = c.get();
+        }
+      }
+      if (!n->wakeup->children.empty()) {
+        chosen = n->wakeup->children.front()->pid;
+      } else {
+        chosen = first_awake();
+        if (chosen == 0) return core::kAbandon;  // sleep-set blocked
         auto leaf = std::make_unique<WakeupNode>();
-        leaf->pid = n.chosen;
+        leaf->pid = chosen;
         leaf->event.unknown = true;
-        n.wakeup->children.push_back(std::move(leaf));
-        ++wakeup_nodes_;
+        n->wakeup->children.push_back(std::move(leaf));
+        ++t.wakeup_nodes;
       }
       break;
     }
   }
-  std::uint32_t chosen = n.chosen;
-  stack_.push_back(std::move(n));
-  stats_.peak_nodes = std::max<std::uint64_t>(stats_.peak_nodes, stack_.size() + wakeup_nodes_);
-  return index_of(chosen);
+  std::uint64_t seq = t.claim(*n, chosen);
+  if (k == 0) t.root = n;
+  ++t.live_nodes;
+  t.note_size();
+  path_.push_back(PathEntry{n, chosen, seq});
+  t.offer(n);
+  return chosen;
 }
 
 void Explorer::observe(const EventRecord& event) {
@@ -146,31 +367,43 @@ void Explorer::observe(const EventRecord& event) {
   }
   std::size_t k = next_node_ - 1;
   event_node_.push_back(k);
-  Node& n = stack_[k];
-  n.event = std::make_shared<const EventRecord>(event);
-  if (mode_ == DporMode::optimal) {
-    if (WakeupNode* c = child(n.wakeup, n.chosen)) c->event = event;
+  PathEntry& e = path_[k];
+  auto record = std::make_shared<const EventRecord>(event);
+  std::lock_guard lock(tree_->mutex);
+  TreeNode& n = *e.node;
+  n.claims[e.seq].event = record;
+  if (tree_->mode == DporMode::optimal) {
+    for (auto& c : n.wakeup->children) {
+      if (c->pid == e.chosen) c->event = event;
+    }
   }
   // A sleeping process stays asleep past events independent of what it would do.
   pending_sleep_.clear();
-  for_each_sleeper(n, [&](const Sleeper& s) {
+  n.for_each_sleeper(e.seq, [&](const Sleeper& s) {
     if (s.first != event.id.pid && !dependent(event, *s.second)) pending_sleep_.push_back(s);
   });
 }
 
 void Explorer::end_execution(const core::ExecutionSummary& summary) {
-  if (summary.abandoned) {
-    if (!cut_) ++stats_.blocked;
-  } else {
-    ++stats_.executions;
+  {
+    std::lock_guard lock(tree_->mutex);
+    ExplorerStats& st = tree_->stats;
+    if (summary.abandoned) {
+      if (!cut_) ++st.blocked;
+    } else {
+      ++st.executions;
+    }
+    st.events += events_.size();
+    st.max_depth = std::max<std::uint64_t>(st.max_depth, next_node_);
+    if (summary.counterexample && tree_->stop_at_bug) tree_->stop_all();
+    if (path_.empty()) tree_->stop_all();  // no step had a choice to make: nothing to explore
   }
-  stats_.events += events_.size();
-  stats_.max_depth = std::max<std::uint64_t>(stats_.max_depth, next_node_);
-  if (mode_ != DporMode::none) analyse_races();
+  if (tree_->mode != DporMode::none) analyse_races();
   if (on_execution) on_execution(events_, summary);
 }
 
 void Explorer::analyse_races() {
+  const DporMode mode = tree_->mode;
   std::size_t n = events_.size();
   std::vector<Bits> hb(n, Bits(n));
   std::vector<std::size_t> last_of_pid;
@@ -263,6 +496,7 @@ void Explorer::analyse_races() {
   // Pass 2: reverse each race.
   std::vector<EventRecord> moved;  // stable storage for the reversed events of this pass
   moved.reserve(races.size() + disables.size());
+  std::vector<Reversal> reversals;  // applied to the shared tree at the end, under its lock
   for (const Race& r : races) {
     Sequence v = notdep(r.j, r.i);
     // Moved before j, event i no longer sees what j wrote (see without_consequences_of);
@@ -273,34 +507,39 @@ void Explorer::analyse_races() {
       if (!events_[k].barrier && hb[k].test(r.j)) overtaken.push_back(&events_[k]);
     }
     EventRecord reversed = without_consequences_of(events_[r.i], overtaken);
-    if (reversed.unknown && mode_ == DporMode::optimal) reversed = probe_next(event_node_[r.j], v, e_pid(r.i));
+    if (reversed.unknown && mode == DporMode::optimal) reversed = probe_next(event_node_[r.j], v, e_pid(r.i));
     moved.push_back(std::move(reversed));
     v.push_back(&moved.back());
-    reverse_race(event_node_[r.j], std::move(v));
+    reversals.push_back({event_node_[r.j], std::move(v)});
   }
   // A kill disables the victim's pending operation, which therefore never appears in the
   // execution: it races with the kill as if it ran at the end (its record from the sleep
   // set if the victim sleeps there, otherwise unknown).
   for (const Disable& d : disables) {
     std::size_t node = event_node_[d.kill];
-    const Node& at_kill = stack_[node];
-    if (!std::binary_search(at_kill.enabled.begin(), at_kill.enabled.end(), d.victim)) continue;
-    Sequence v = notdep(d.kill, n);
     EventRecord pending;
     pending.id = core::EventId{d.victim, 0};
     pending.unknown = true;
     bool known = false;
-    for_each_sleeper(at_kill, [&](const Sleeper& s) {
-      if (s.first == d.victim) {
-        pending = *s.second;
-        known = true;
-      }
-    });
-    if (!known && mode_ == DporMode::optimal) pending = probe_next(node, v, d.victim);
+    {
+      std::lock_guard lock(tree_->mutex);
+      const TreeNode& at_kill = *path_[node].node;
+      if (!std::binary_search(at_kill.enabled.begin(), at_kill.enabled.end(), d.victim)) continue;
+      at_kill.for_each_sleeper(path_[node].seq, [&](const Sleeper& s) {
+        if (s.first == d.victim) {
+          pending = *s.second;
+          known = true;
+        }
+      });
+    }
+    Sequence v = notdep(d.kill, n);
+    if (!known && mode == DporMode::optimal) pending = probe_next(node, v, d.victim);
     moved.push_back(std::move(pending));
     v.push_back(&moved.back());
-    reverse_race(node, std::move(v));
+    reversals.push_back({node, std::move(v)});
   }
+  std::lock_guard lock(tree_->mutex);
+  for (Reversal& r : reversals) reverse_race(r.node, std::move(r.v));
 }
 
 // The record `moved` would have if it ran before the `overtaken` events (the racing event
@@ -352,10 +591,13 @@ EventRecord Explorer::probe_next(std::size_t node, const Sequence& v, std::uint3
   unknown.unknown = true;
   if (!probe_) return unknown;
   std::vector<std::uint32_t> pids;
-  for (std::size_t k = 0; k < node; ++k) pids.push_back(stack_[k].chosen);
+  for (std::size_t k = 0; k < node; ++k) pids.push_back(path_[k].chosen);
   for (const EventRecord* e : v) pids.push_back(e->id.pid);
   pids.push_back(pid);
-  ++stats_.probes;
+  {
+    std::lock_guard lock(tree_->mutex);
+    ++tree_->stats.probes;
+  }
   const EventRecord* found = probe_(pids);
   return found != nullptr ? *found : unknown;
 }
@@ -395,29 +637,38 @@ bool Explorer::weak_initial(std::uint32_t pid, const EventRecord& event, const S
   return std::none_of(v.begin(), v.end(), [&](const EventRecord* e) { return dependent(event, *e); });
 }
 
+// Called with the tree locked.
 void Explorer::reverse_race(std::size_t node, Sequence v) {
-  Node& n = stack_[node];
-  if (mode_ == DporMode::source) {
+  ExplorationTree& t = *tree_;
+  const PathEntry& e = path_[node];
+  TreeNode& n = *e.node;
+  if (t.mode == DporMode::source) {
     auto init = initials(v);
     bool covered = std::any_of(init.begin(), init.end(), [&](std::uint32_t p) {
       return std::find(n.backtrack.begin(), n.backtrack.end(), p) != n.backtrack.end();
     });
-    if (!covered && !init.empty()) n.backtrack.push_back(init.front());
+    if (!covered && !init.empty()) {
+      n.backtrack.push_back(init.front());
+      t.offer(e.node);
+    }
     return;
   }
   // optimal: skip if a sleeping process already covers v, else insert v into wut(node).
   bool covered = false;
-  for_each_sleeper(n, [&](const Sleeper& s) { covered = covered || weak_initial(s.first, *s.second, v); });
-  if (!covered) insert(n.wakeup, std::move(v));
+  n.for_each_sleeper(e.seq, [&](const Sleeper& s) { covered = covered || weak_initial(s.first, *s.second, v); });
+  if (covered) return;
+  t.insert(*this, n.wakeup, std::move(v));
+  t.note_size();
+  t.offer(e.node);
 }
 
-void Explorer::insert(WakeupNode* at, Sequence v) {
+void ExplorationTree::insert(const Explorer& self, WakeupNode* at, Sequence v) {
   WakeupNode* node = at;
   while (!v.empty()) {
     if (node != at && node->children.empty()) return;  // a leaf already covers v
     WakeupNode* next = nullptr;
     for (auto& c : node->children) {
-      if (weak_initial(c->pid, c->event, v)) {
+      if (self.weak_initial(c->pid, c->event, v)) {
         next = c.get();
         break;
       }
@@ -429,7 +680,7 @@ void Explorer::insert(WakeupNode* at, Sequence v) {
         leaf->event = *e;
         WakeupNode* raw = leaf.get();
         node->children.push_back(std::move(leaf));
-        ++wakeup_nodes_;
+        ++wakeup_nodes;
         node = raw;
       }
       return;
@@ -439,48 +690,6 @@ void Explorer::insert(WakeupNode* at, Sequence v) {
     if (it != v.end()) v.erase(it);
     node = next;
   }
-}
-
-bool Explorer::next_branch() {
-  while (!stack_.empty()) {
-    std::size_t k = stack_.size() - 1;
-    Node& n = stack_[k];
-    n.explored.emplace_back(n.chosen, n.event);
-    std::uint32_t next = 0;
-    switch (mode_) {
-      case DporMode::none:
-      case DporMode::source:
-        for (std::uint32_t p : n.backtrack) {
-          if (!sleeping(n, p)) {
-            next = p;
-            break;
-          }
-        }
-        break;
-      case DporMode::optimal: {
-        auto& kids = n.wakeup->children;
-        auto done = std::find_if(kids.begin(), kids.end(), [&](const auto& c) { return c->pid == n.chosen; });
-        if (done != kids.end()) {
-          std::vector<WakeupNode*> stack{done->get()};
-          while (!stack.empty()) {  // count what the finished subtree held
-            WakeupNode* w = stack.back();
-            stack.pop_back();
-            --wakeup_nodes_;
-            for (auto& c : w->children) stack.push_back(c.get());
-          }
-          kids.erase(done);
-        }
-        if (!kids.empty()) next = kids.front()->pid;
-        break;
-      }
-    }
-    if (next != 0) {
-      n.chosen = next;
-      return true;
-    }
-    stack_.pop_back();
-  }
-  return false;
 }
 
 }  // namespace lockstep::dpor

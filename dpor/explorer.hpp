@@ -14,7 +14,15 @@
 // happens-before, except a receive and the send it received (not reversible). A kill that
 // disables another process's enabled operation is a race with that operation.
 //
-// Thread-safety: one Explorer per worker thread.
+// Parallel exploration: the exploration tree (ExplorationTree) is shared; each worker is
+// an Explorer with its own controller, holding a path from the root. A branch taken at a
+// node is a *claim*; a worker that finishes its branch takes the node's next unclaimed
+// branch, or leaves the node to the workers still below it and steals an unclaimed branch
+// elsewhere. Claims are ordered per node: a branch sleeps on the branches claimed before
+// it, as a later sibling sleeps on the earlier ones in sequential depth-first order
+// (docs/exploration.md, "Parallel exploration").
+//
+// Thread-safety: one Explorer per worker thread; the tree is shared under one mutex.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +34,7 @@
 
 #include "core/strategy.hpp"
 #include "lockstep/options.hpp"
+#include "lockstep/result.hpp"
 
 namespace lockstep::dpor {
 
@@ -34,15 +43,27 @@ struct ExplorerStats {
   std::uint64_t blocked = 0;     // executions abandoned because sleep sets covered them
   std::uint64_t events = 0;
   std::uint64_t max_depth = 0;
-  std::uint64_t peak_nodes = 0;  // exploration stack + wakeup tree nodes, at most
+  std::uint64_t peak_nodes = 0;  // exploration tree + wakeup tree nodes, at most
   std::uint64_t probes = 0;      // partial executions run to learn what a moved event does
   std::string incomplete;        // non-empty: a bound was hit (what, and which option)
 };
 
+class ExplorationTree;
+
 class Explorer final : public core::Strategy {
  public:
+  // A sequential explorer with a tree of its own.
   Explorer(DporMode mode, std::uint64_t max_executions, std::uint64_t max_depth);
+  // One worker of a parallel exploration.
+  explicit Explorer(std::shared_ptr<ExplorationTree> tree);
   ~Explorer() override;
+
+  // A tree for `workers` Explorers. With stop_at_bug, the first execution that ends in a
+  // counterexample stops every worker.
+  static std::shared_ptr<ExplorationTree> make_tree(DporMode mode, std::uint64_t max_executions,
+                                                    std::uint64_t max_depth, bool stop_at_bug);
+  // Stops every worker of the tree (e.g. one of them failed).
+  static void stop(ExplorationTree& tree);
 
   bool begin_execution() override;
   std::size_t pick(const core::Choice& choice) override;
@@ -51,59 +72,56 @@ class Explorer final : public core::Strategy {
   void end_execution(const core::ExecutionSummary& summary) override;
   void set_probe(core::Probe probe) override { probe_ = std::move(probe); }
 
-  const ExplorerStats& stats() const { return stats_; }
+  ExplorerStats stats() const;  // of the whole tree (every worker)
   // For oracle tests: called after every execution with its events (barriers included).
   std::function<void(const std::vector<core::EventRecord>&, const core::ExecutionSummary&)> on_execution;
 
  private:
+  friend class ExplorationTree;
+  struct TreeNode;
   struct WakeupNode;
   // A sleeping process and what it did when explored (shared: sleep sets copy it often).
   using Sleeper = std::pair<std::uint32_t, std::shared_ptr<const core::EventRecord>>;
   using Sequence = std::vector<const core::EventRecord*>;
-  struct Node {
-    std::vector<std::uint32_t> enabled;  // sorted pids
+  struct PathEntry {
+    std::shared_ptr<TreeNode> node;
     std::uint32_t chosen = 0;
-    std::shared_ptr<const core::EventRecord> event;  // what `chosen` did here in the current execution
-    std::vector<Sleeper> sleep;          // inherited sleep set
-    std::vector<Sleeper> explored;       // branches already finished here
-    std::vector<std::uint32_t> backtrack;  // none / source
-    WakeupNode* wakeup = nullptr;          // optimal: the wakeup tree rooted at this node
+    std::uint64_t seq = 0;  // the claim of `chosen` at node
+  };
+  // A reversal found in the current execution, applied to the tree under its lock.
+  struct Reversal {
+    std::size_t node;
+    Sequence v;
   };
 
-  bool next_branch();
-  // Calls f(sleeper) for each process asleep at n: inherited, and explored there already.
-  template <typename F>
-  static void for_each_sleeper(const Node& n, F&& f) {
-    for (const Sleeper& s : n.sleep) f(s);
-    for (const Sleeper& s : n.explored) f(s);
-  }
-  bool sleeping(const Node& n, std::uint32_t pid) const;
+  bool take_next_branch();
+  bool steal();
+  std::size_t pick_new_node(const core::Choice& choice, std::size_t k);
   void analyse_races();
   void reverse_race(std::size_t node, Sequence v);
   bool weak_initial(std::uint32_t pid, const core::EventRecord& event, const Sequence& v) const;
   static std::vector<std::uint32_t> initials(const Sequence& v);
   static core::EventRecord without_consequences_of(const core::EventRecord& moved,
                                                    const std::vector<const core::EventRecord*>& overtaken);
-  // What process `pid` does next after the prefix of stack node `node` followed by `v`,
+  // What process `pid` does next after the prefix of path node `node` followed by `v`,
   // found by running it; unknown if it cannot be run.
   core::EventRecord probe_next(std::size_t node, const Sequence& v, std::uint32_t pid);
-  void insert(WakeupNode* at, Sequence v);
-  WakeupNode* child(WakeupNode* at, std::uint32_t pid) const;
 
+  std::shared_ptr<ExplorationTree> tree_;
   core::Probe probe_;
-  DporMode mode_;
-  std::uint64_t max_executions_;
-  std::uint64_t max_depth_;
-  ExplorerStats stats_;
-  std::vector<Node> stack_;
+  std::vector<PathEntry> path_;
   std::vector<core::EventRecord> events_;  // current execution, barriers included
   std::vector<std::size_t> event_node_;    // node of each event (npos for barriers)
   std::vector<Sleeper> pending_sleep_;     // sleep set for the next new node
-  std::unique_ptr<WakeupNode> root_;
-  std::uint64_t wakeup_nodes_ = 0;
   std::size_t next_node_ = 0;
-  bool started_ = false;
   bool cut_ = false;  // the current execution hit --max-depth
 };
+
+// Explores on `workers` threads sharing one tree, each worker an Explorer on its own
+// controller; `setup` sees each Explorer before it starts (tests attach on_execution, which
+// is then called from several threads). Counterexamples come back sorted by signature and
+// schedule; without keep_going, the first of them.
+Result explore_parallel(const std::function<void()>& root, const Options& options, unsigned workers,
+                        const std::function<void(Explorer&)>& setup = {});
 
 }  // namespace lockstep::dpor

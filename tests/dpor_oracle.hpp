@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -60,6 +61,32 @@ inline Exploration explore_with(const std::function<void()>& root, ls::DporMode 
   x.executions = explorer.stats().executions;
   x.blocked = explorer.stats().blocked;
   x.complete = explorer.stats().incomplete.empty();
+  for (const auto& c : r.counterexamples) x.bugs.insert(c.signature());
+  return x;
+}
+
+// The same, with `workers` explorers sharing one tree (dpor::explore_parallel).
+inline Exploration explore_parallel_with(const std::function<void()>& root, ls::DporMode mode, unsigned workers,
+                                         ls::Faults faults = {}) {
+  Exploration x;
+  std::mutex m;
+  ls::Options o;
+  o.keep_going = true;
+  o.dpor = mode;
+  o.faults = faults;
+  ls::Result r = lockstep::dpor::explore_parallel(root, o, workers, [&](lockstep::dpor::Explorer& e) {
+    e.on_execution = [&](const std::vector<lockstep::core::EventRecord>& events,
+                         const lockstep::core::ExecutionSummary& summary) {
+      if (summary.abandoned) return;
+      std::string trace = canonical_trace(events);
+      std::lock_guard lock(m);
+      x.traces.insert(std::move(trace));
+      x.final_states.insert(summary.final_state);
+    };
+  });
+  x.executions = r.executions;
+  x.blocked = r.blocked;
+  x.complete = r.complete();
   for (const auto& c : r.counterexamples) x.bugs.insert(c.signature());
   return x;
 }

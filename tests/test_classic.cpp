@@ -50,3 +50,12 @@ TEST_CASE("filesystem(N) has 2^(N-13) traces", "[dpor][classic]") {
   REQUIRE(sixteen.executions == 8);
   REQUIRE(sixteen.traces.size() == 8);
 }
+
+TEST_CASE("the classic benchmarks keep their trace counts on 2 workers", "[dpor][classic][parallel]") {
+  REQUIRE(lockstep_test::explore_parallel_with(lockstep_classic::readers(4), DporMode::optimal, 2).traces.size() == 16);
+  auto lastzero = lockstep_test::explore_parallel_with(lockstep_classic::lastzero(4), DporMode::optimal, 2);
+  REQUIRE(lastzero.traces.size() == 28);
+  REQUIRE(lastzero.executions >= 28);
+  REQUIRE(lockstep_test::explore_parallel_with(lockstep_classic::indexer(12), DporMode::optimal, 2).traces.size() == 8);
+  REQUIRE(lockstep_test::explore_parallel_with(lockstep_classic::filesystem(15), DporMode::optimal, 2).traces.size() == 4);
+}

@@ -470,3 +470,69 @@ TEST_CASE("keep_going collects every distinct bug exhaustively", "[dpor]") {
   REQUIRE(r.counterexamples.size() == 2);
   REQUIRE(r.complete());
 }
+
+// Parallel exploration: workers share one tree (dpor/explorer.hpp). Whatever the number of
+// workers, the same traces, end states and bugs; possibly a few more executions than
+// sequential optimal DPOR (a branch started while an earlier sibling is still running).
+TEST_CASE("parallel exploration on 2 and 3 workers reaches every trace, state and bug of the corpus", "[dpor][parallel]") {
+  for (const Named& s : corpus()) {
+    INFO("scenario: " << s.name);
+    Exploration none = explore_with(s.body, DporMode::none);
+    for (auto mode : {DporMode::source, DporMode::optimal}) {
+      for (unsigned workers : {2u, 3u}) {
+        INFO(ls::to_string(mode) << " on " << workers << " workers");
+        Exploration p = lockstep_test::explore_parallel_with(s.body, mode, workers);
+        REQUIRE(p.complete);
+        REQUIRE(p.traces == none.traces);
+        REQUIRE(p.final_states == none.final_states);
+        REQUIRE(p.bugs == none.bugs);
+        REQUIRE(p.executions >= none.traces.size());
+      }
+    }
+  }
+}
+
+TEST_CASE("parallel exploration reaches every trace, state and bug of random programs", "[dpor][parallel]") {
+  for (bool extended : {false, true}) {
+    for_random_programs(100, [](const std::function<void()>& body, const Exploration& none) {
+      Exploration p = lockstep_test::explore_parallel_with(body, DporMode::optimal, 2);
+      REQUIRE(p.traces == none.traces);
+      REQUIRE(p.final_states == none.final_states);
+      REQUIRE(p.bugs == none.bugs);
+    }, extended);
+  }
+}
+
+TEST_CASE("parallel exploration reports the same distinct counterexamples as one worker", "[dpor][parallel]") {
+  auto three_bugs = [] {
+    ls::Pid me = ls::self();
+    for (int i = 1; i <= 3; ++i) ls::spawn([me, i] { ls::send(me, i); });
+    ls::Term first = ls::receive();
+    LOCKSTEP_ASSERT(first != ls::Term(1), "1 first");
+    LOCKSTEP_ASSERT(first != ls::Term(2), "2 first");
+    ls::Term second = ls::receive();
+    LOCKSTEP_ASSERT(!(first == ls::Term(3) && second == ls::Term(1)), "3 then 1");
+  };
+  auto signatures = [](const ls::Result& r) {
+    std::vector<std::string> out;
+    for (const auto& c : r.counterexamples) out.push_back(c.signature());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  ls::Options o;
+  o.keep_going = true;
+  o.workers = 1;
+  auto one = ls::explore(three_bugs, o);
+  REQUIRE(one.counterexamples.size() == 3);
+  for (unsigned workers : {2u, 3u}) {
+    o.workers = workers;
+    auto many = ls::explore(three_bugs, o);
+    REQUIRE(signatures(many) == signatures(one));
+    REQUIRE(many.complete());
+  }
+  // Without keep_going every worker stops at the first bug found: one is reported.
+  o.keep_going = false;
+  o.workers = 2;
+  auto first = ls::explore(three_bugs, o);
+  REQUIRE(first.counterexamples.size() == 1);
+}
