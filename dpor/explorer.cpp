@@ -235,9 +235,8 @@ bool Explorer::take_next_branch() {
     TreeNode& n = *e.node;
     t.finish_claim(n, e.seq);
     if (std::uint32_t next = t.next_unclaimed(n); next != 0) {
-      e.chosen = next;
-      e.seq = t.claim(n, next);
-      t.offer(e.node);
+      e = enter(e.node, next, t.claim(n, next), false);
+      t.offer(path_.back().node);
       return true;
     }
     if (n.active != 0) return false;  // the workers still below will finish this node
@@ -264,14 +263,23 @@ bool Explorer::steal() {
     std::uint64_t seq = t.claim(*node, next);
     path_.clear();
     for (std::shared_ptr<TreeNode> up = node; up->parent; up = up->parent) {
-      path_.push_back(PathEntry{up->parent, up->parent_pid, up->parent_seq});
+      path_.push_back(enter(up->parent, up->parent_pid, up->parent_seq, true));
     }
     std::reverse(path_.begin(), path_.end());
-    path_.push_back(PathEntry{node, next, seq});
+    path_.push_back(enter(node, next, seq, false));
     if (t.next_unclaimed(*node) == 0) t.open.erase(first);
     return true;
   }
   return false;
+}
+
+// Called with the tree locked. A sibling claimed before this branch whose first event has
+// not run yet is not asleep here: a little redundancy, never a lost trace.
+Explorer::PathEntry Explorer::enter(std::shared_ptr<TreeNode> node, std::uint32_t chosen, std::uint64_t seq,
+                                    bool published) const {
+  PathEntry e{std::move(node), chosen, seq, {}, published};
+  e.node->for_each_sleeper(seq, [&](const Sleeper& s) { e.sleepers.push_back(s); });
+  return e;
 }
 
 std::size_t Explorer::pick(const core::Choice& choice) {
@@ -353,7 +361,7 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k) {
   if (k == 0) t.root = n;
   ++t.live_nodes;
   t.note_size();
-  path_.push_back(PathEntry{n, chosen, seq});
+  path_.push_back(enter(n, chosen, seq, false));
   t.offer(n);
   return chosen;
 }
@@ -368,20 +376,23 @@ void Explorer::observe(const EventRecord& event) {
   std::size_t k = next_node_ - 1;
   event_node_.push_back(k);
   PathEntry& e = path_[k];
-  auto record = std::make_shared<const EventRecord>(event);
-  std::lock_guard lock(tree_->mutex);
-  TreeNode& n = *e.node;
-  n.claims[e.seq].event = record;
-  if (tree_->mode == DporMode::optimal) {
-    for (auto& c : n.wakeup->children) {
-      if (c->pid == e.chosen) c->event = event;
+  if (!e.published) {  // the branch's first run: later siblings sleep on what it did
+    auto record = std::make_shared<const EventRecord>(event);
+    std::lock_guard lock(tree_->mutex);
+    TreeNode& n = *e.node;
+    n.claims[e.seq].event = record;
+    if (tree_->mode == DporMode::optimal) {
+      for (auto& c : n.wakeup->children) {
+        if (c->pid == e.chosen) c->event = event;
+      }
     }
+    e.published = true;
   }
   // A sleeping process stays asleep past events independent of what it would do.
   pending_sleep_.clear();
-  n.for_each_sleeper(e.seq, [&](const Sleeper& s) {
+  for (const Sleeper& s : e.sleepers) {
     if (s.first != event.id.pid && !dependent(event, *s.second)) pending_sleep_.push_back(s);
-  });
+  }
 }
 
 void Explorer::end_execution(const core::ExecutionSummary& summary) {
@@ -538,6 +549,15 @@ void Explorer::analyse_races() {
     v.push_back(&moved.back());
     reversals.push_back({node, std::move(v)});
   }
+  // A sleeping process that covers a reversal makes it redundant (optimal mode); checked
+  // against this path's sleepers before taking the lock.
+  if (mode == DporMode::optimal) {
+    std::erase_if(reversals, [&](const Reversal& r) {
+      const auto& sleepers = path_[r.node].sleepers;
+      return std::any_of(sleepers.begin(), sleepers.end(),
+                         [&](const Sleeper& s) { return weak_initial(s.first, *s.second, r.v); });
+    });
+  }
   std::lock_guard lock(tree_->mutex);
   for (Reversal& r : reversals) reverse_race(r.node, std::move(r.v));
 }
@@ -653,10 +673,7 @@ void Explorer::reverse_race(std::size_t node, Sequence v) {
     }
     return;
   }
-  // optimal: skip if a sleeping process already covers v, else insert v into wut(node).
-  bool covered = false;
-  n.for_each_sleeper(e.seq, [&](const Sleeper& s) { covered = covered || weak_initial(s.first, *s.second, v); });
-  if (covered) return;
+  // optimal: insert v into wut(node) (sleepers that cover it were checked by the caller).
   t.insert(*this, n.wakeup, std::move(v));
   t.note_size();
   t.offer(e.node);

@@ -87,7 +87,12 @@ class Explorer final : public core::Strategy {
     std::shared_ptr<TreeNode> node;
     std::uint32_t chosen = 0;
     std::uint64_t seq = 0;  // the claim of `chosen` at node
+    // Who sleeps for this branch (taken when it was entered, so that replaying the prefix
+    // needs no lock), and whether its event is published in the tree yet.
+    std::vector<Sleeper> sleepers;
+    bool published = false;
   };
+  PathEntry enter(std::shared_ptr<TreeNode> node, std::uint32_t chosen, std::uint64_t seq, bool published) const;
   // A reversal found in the current execution, applied to the tree under its lock.
   struct Reversal {
     std::size_t node;
