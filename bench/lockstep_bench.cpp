@@ -185,14 +185,17 @@ int main(int argc, char** argv) {
     }
   }
   {
-    // The same classic benchmarks on every core: one exploration tree shared by the workers.
-    ls::Options all_cores;
-    all_cores.workers = std::max(1u, std::thread::hardware_concurrency());
-    int r = large ? 14 : 10, z = large ? 11 : 8, x = large ? 15 : 14, f = large ? 22 : 18;
-    rows.push_back(run_explore("readers(" + std::to_string(r) + ")", lockstep_classic::readers(r), ls::DporMode::optimal, all_cores));
-    rows.push_back(run_explore("lastzero(" + std::to_string(z) + ")", lockstep_classic::lastzero(z), ls::DporMode::optimal, all_cores));
-    rows.push_back(run_explore("indexer(" + std::to_string(x) + ")", lockstep_classic::indexer(x), ls::DporMode::optimal, all_cores));
-    rows.push_back(run_explore("filesystem(" + std::to_string(f) + ")", lockstep_classic::filesystem(f), ls::DporMode::optimal, all_cores));
+    // Sizes that run long enough to compare 1 worker with every core (one shared tree).
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    int r = large ? 16 : 14, z = large ? 13 : 11, x = large ? 16 : 15;
+    for (unsigned workers : {1u, cores}) {
+      ls::Options o;
+      o.workers = workers;
+      std::string suffix = workers == 1 ? ", 1 worker" : "";
+      rows.push_back(run_explore("readers(" + std::to_string(r) + ")" + suffix, lockstep_classic::readers(r), ls::DporMode::optimal, o));
+      rows.push_back(run_explore("lastzero(" + std::to_string(z) + ")" + suffix, lockstep_classic::lastzero(z), ls::DporMode::optimal, o));
+      rows.push_back(run_explore("indexer(" + std::to_string(x) + ")" + suffix, lockstep_classic::indexer(x), ls::DporMode::optimal, o));
+    }
   }
   for (auto mode : {ls::DporMode::source, ls::DporMode::optimal}) {
     rows.push_back(run_explore("gen_server 3 clients x 2 calls", gen_server_calls(3, 2), mode));
