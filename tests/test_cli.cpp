@@ -51,6 +51,15 @@ Run run(const std::string& args, const std::string& cwd) {
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, kept};
 }
 
+// Runs the CLI, requires its exit status and that its output says `says`.
+Run require_run(const std::string& args, const std::string& cwd, int status, const std::string& says) {
+  Run r = run(args, cwd);
+  INFO(args << "\n" << r.output);
+  REQUIRE(r.status == status);
+  REQUIRE_THAT(r.output, Catch::Contains(says));
+  return r;
+}
+
 std::string section(const std::string& text, const std::string& from, const std::string& to) {
   auto a = text.find(from);
   if (a == std::string::npos) return {};
@@ -282,11 +291,13 @@ TEST_CASE("exhaustive exploration finds lost_update, passes bank_ok and replays"
   REQUIRE_THAT(found.output, Catch::Contains("assertion failed: both increments are counted"));
   require_replay_matches("lost_update", found, s.dir);
 
-  auto ok = run(example("bank_ok") + " --exhaustive", s.dir);
+  // One worker explores each trace exactly once; several may repeat a few.
+  auto ok = run(example("bank_ok") + " --exhaustive --workers 1", s.dir);
   INFO(ok.output);
   REQUIRE(ok.status == 0);
   REQUIRE_THAT(ok.output, Catch::Contains("result: 0 counterexamples in 12 executions"));
   REQUIRE_THAT(ok.output, Catch::Contains("statistics: 12 executions, 0 blocked"));
+  require_run(example("bank_ok") + " --exhaustive --workers 2", s.dir, 0, "result: 0 counterexamples in");
   for (const char* buggy : {"register_race", "call_deadlock"}) {
     REQUIRE(run(example(buggy) + " --exhaustive --quiet", s.dir).status == 1);
   }
@@ -294,24 +305,17 @@ TEST_CASE("exhaustive exploration finds lost_update, passes bank_ok and replays"
 
 TEST_CASE("a bounded exhaustive run is incomplete, exit 3, never a pass", "[cli]") {
   Scratch s;
-  auto r = run(example("bank_ok") + " --exhaustive --max-executions 3", s.dir);
-  INFO(r.output);
-  REQUIRE(r.status == 3);
-  REQUIRE_THAT(r.output, Catch::Contains("incomplete: stopped after 3 executions (--max-executions)"));
-  auto none = run(example("bank_ok") + " --dpor none --max-executions 50", s.dir);
-  REQUIRE(none.status == 3);
-  auto source = run(example("bank_ok") + " --dpor source", s.dir);
-  REQUIRE(source.status == 0);
-  REQUIRE_THAT(source.output, Catch::Contains("source DPOR"));
-  auto exhaustive = run(example("bank_ok") + " --exhaustive", s.dir);
-  REQUIRE(exhaustive.status == 0);
-  REQUIRE_THAT(exhaustive.output, Catch::Contains("optimal DPOR"));
+  require_run(example("bank_ok") + " --exhaustive --max-executions 3", s.dir, 3,
+              "incomplete: stopped after 3 executions (--max-executions)");
+  require_run(example("bank_ok") + " --dpor none --max-executions 50", s.dir, 3, "incomplete");
+  require_run(example("bank_ok") + " --dpor source", s.dir, 0, "source DPOR");
+  auto exhaustive = require_run(example("bank_ok") + " --exhaustive", s.dir, 0, "optimal DPOR");
   REQUIRE_THAT(exhaustive.output, !Catch::Contains("warning"));
 }
 
 TEST_CASE("json output carries the result, statistics and the counterexample", "[cli]") {
   Scratch s;
-  auto r = run(example("lost_update") + " --exhaustive --json", s.dir);
+  auto r = run(example("lost_update") + " --exhaustive --workers 1 --json", s.dir);
   INFO(r.output);
   REQUIRE(r.status == 1);
   REQUIRE(r.output.front() == '{');
@@ -319,7 +323,7 @@ TEST_CASE("json output carries the result, statistics and the counterexample", "
   REQUIRE_THAT(r.output, Catch::Contains("\"kind\": \"assertion\""));
   REQUIRE_THAT(r.output, Catch::Contains("\"schedule_file\": \"lockstep-lost_update.schedule\""));
   REQUIRE_THAT(r.output, Catch::Contains("\"event\": \"send {:get, #PID<0.3.0>} -> #PID<0.2.0>\""));
-  auto ok = run(example("bank_ok") + " --exhaustive --json", s.dir);
+  auto ok = run(example("bank_ok") + " --exhaustive --workers 1 --json", s.dir);
   REQUIRE(ok.status == 0);
   REQUIRE_THAT(ok.output, Catch::Contains("\"ok\": true, \"complete\": true"));
   REQUIRE_THAT(ok.output, Catch::Contains("\"executions\": 12"));
@@ -334,20 +338,14 @@ TEST_CASE("a scenario that crashes the checker is a counterexample with a schedu
                   Crash{"crash_stack_overflow", "SIGSEGV (stack overflow"}}) {
     INFO(c.scenario);
     Scratch s;
+    std::string says = std::string("the scenario crashed the checker with ") + c.says;
     for (const char* mode : {" --iterations 200 --seed 1", " --exhaustive"}) {
-      auto r = run(fixture("crashing") + " --scenario " + c.scenario + mode, s.dir);
-      INFO(r.output);
-      REQUIRE(r.status == 1);
+      auto r = require_run(fixture("crashing") + " --scenario " + c.scenario + mode, s.dir, 1, says);
       REQUIRE_THAT(r.output, Catch::Contains("counterexample (crash)"));
-      REQUIRE_THAT(r.output, Catch::Contains(std::string("the scenario crashed the checker with ") + c.says));
       REQUIRE_THAT(r.output, Catch::Contains("result: 1 counterexample"));
     }
     // The schedule leads to the crash: replaying it crashes again (in its own child).
-    std::string schedule = std::string("lockstep-") + c.scenario + ".schedule";
-    auto replay = run(fixture("crashing") + " --replay " + schedule, s.dir);
-    INFO(replay.output);
-    REQUIRE(replay.status == 1);
-    REQUIRE_THAT(replay.output, Catch::Contains(std::string("the scenario crashed the checker with ") + c.says));
+    require_run(fixture("crashing") + " --replay lockstep-" + c.scenario + ".schedule", s.dir, 1, says);
   }
 }
 
