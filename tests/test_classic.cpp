@@ -11,8 +11,10 @@ using ls::DporMode;
 TEST_CASE("readers(N) has 2^N traces", "[dpor][classic]") {
   for (int n = 1; n <= 4; ++n) {
     INFO("readers(" << n << ")");
-    auto none = explore_with(lockstep_classic::readers(n), DporMode::none);
-    REQUIRE(none.traces.size() == (1u << n));
+    if (n <= 3) {  // the brute-force oracle agrees (readers(4) has 308,551 schedules: bench/)
+      auto none = explore_with(lockstep_classic::readers(n), DporMode::none);
+      REQUIRE(none.traces.size() == (1u << n));
+    }
     REQUIRE(explore_with(lockstep_classic::readers(n), DporMode::source).executions == (1u << n));
     REQUIRE(explore_with(lockstep_classic::readers(n), DporMode::optimal).executions == (1u << n));
   }
