@@ -172,6 +172,7 @@ void Controller::begin_event(EventId id, bool barrier) {
   event_.label = 0;
   event_.spawned.clear();
   event_.accesses.clear();
+  event_.footprint = 0;
   event_.conditions.clear();
   event_.plain_alternative = 0;
   event_.heavier_alternative = false;

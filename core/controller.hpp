@@ -108,7 +108,10 @@ class Controller {
   // operation (ETS, ...) may log further accesses and deliver messages from there.
   // Explorer support: log what the current event touches (no-op unless observing).
   void touch(ObjectKind kind, AccessMode mode, std::uint64_t object, EventId peer = {}) {
-    if (observing_) event_.accesses.push_back(Access{kind, mode, object, peer, causes_});
+    if (observing_) {
+      event_.accesses.push_back(Access{kind, mode, object, peer, causes_});
+      event_.footprint |= footprint_bit(kind, object);
+    }
   }
   // While alive, what the event touches is a consequence of the state of `object` (and of
   // `second`, if given): see Access::causes.

@@ -58,6 +58,12 @@ struct Access {
   std::uint64_t causes = 0;
 };
 
+// The bit an access to (kind, object) sets in EventRecord::footprint.
+inline std::uint64_t footprint_bit(ObjectKind kind, std::uint64_t object) {
+  std::uint64_t h = (object + static_cast<std::uint64_t>(kind)) * 0x9e3779b97f4a7c15ULL;
+  return std::uint64_t{1} << (h >> 58);
+}
+
 struct EventRecord {
   EventId id;
   bool barrier = false;                   // a timer firing: ordered with everything
@@ -65,6 +71,9 @@ struct EventRecord {
   std::uint64_t label = 0;                // hash of what the event did and returned
   std::vector<std::uint32_t> spawned;     // pids created by this event (spawn; fault actors)
   std::vector<Access> accesses;
+  // One bit per object accessed (footprint_bit): two events whose footprints share no bit
+  // touch no common object, so the dependency check can stop there. 0: not computed.
+  std::uint64_t footprint = 0;
   std::vector<Access> conditions;         // the state (kind, object) that decided consequences
   // Bit i set: had condition i gone the other way, the event would have done only its
   // unconditional accesses (e.g. `link` to a live process instead of a dead one).

@@ -16,21 +16,28 @@ using core::EventRecord;
 namespace {
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
-// A set of event indices of one execution.
-class Bits {
+// Happens-before of one execution: row i is the set of events that happen before event i,
+// one flat bit matrix (reused across executions: no allocation per event).
+class HappensBefore {
  public:
-  explicit Bits(std::size_t n = 0) : words_((n + 63) / 64, 0) {}
-  void set(std::size_t i) { words_[i / 64] |= std::uint64_t{1} << (i % 64); }
-  bool test(std::size_t i) const { return (words_[i / 64] >> (i % 64)) & 1; }
-  void merge(const Bits& o) {
-    for (std::size_t w = 0; w < o.words_.size() && w < words_.size(); ++w) words_[w] |= o.words_[w];
+  explicit HappensBefore(std::vector<std::uint64_t>& words, std::size_t n)
+      : words_(words), width_((n + 63) / 64) {
+    words_.assign(n * width_, 0);
   }
-  void set_below(std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) set(i);
+  void set(std::size_t i, std::size_t j) { row(i)[j / 64] |= std::uint64_t{1} << (j % 64); }
+  bool test(std::size_t i, std::size_t j) const { return (row(i)[j / 64] >> (j % 64)) & 1; }
+  void merge(std::size_t i, std::size_t from) {
+    for (std::size_t w = 0; w < width_; ++w) row(i)[w] |= row(from)[w];
+  }
+  void set_below(std::size_t i) {
+    for (std::size_t j = 0; j < i; ++j) set(i, j);
   }
 
  private:
-  std::vector<std::uint64_t> words_;
+  std::uint64_t* row(std::size_t i) { return words_.data() + i * width_; }
+  const std::uint64_t* row(std::size_t i) const { return words_.data() + i * width_; }
+  std::vector<std::uint64_t>& words_;
+  std::size_t width_;
 };
 }  // namespace
 
@@ -416,7 +423,7 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
 void Explorer::analyse_races() {
   const DporMode mode = tree_->mode;
   std::size_t n = events_.size();
-  std::vector<Bits> hb(n, Bits(n));
+  HappensBefore hb(hb_words_, n);
   std::vector<std::size_t> last_of_pid;
   std::vector<std::size_t> spawned_by;
   auto at = [](std::vector<std::size_t>& v, std::uint32_t pid) -> std::size_t& {
@@ -435,7 +442,10 @@ void Explorer::analyse_races() {
   auto e_pid = [&](std::size_t i) { return events_[i].id.pid; };
   std::size_t last_barrier = kNone;
   std::vector<std::size_t> direct, deps;
-  std::unordered_map<std::uint64_t, std::vector<std::pair<std::size_t, const core::Access*>>> by_object;
+  // The index of earlier accesses is reset at each barrier, which orders everything before
+  // it anyway.
+  last_touch_.clear();
+  touches_.clear();
   std::vector<std::size_t> seen(n, 0);  // seen[j] == i + 1: j already found for event i
   auto object_key = [](const core::Access& a) {
     return (a.object * 0x9e3779b97f4a7c15ULL) ^ static_cast<std::uint64_t>(a.kind);
@@ -444,9 +454,9 @@ void Explorer::analyse_races() {
   for (std::size_t i = 0; i < n; ++i) {
     const EventRecord& e = events_[i];
     if (e.barrier) {
-      hb[i].set_below(i);
+      hb.set_below(i);
       last_barrier = i;
-      by_object.clear();
+      last_touch_.clear();
       continue;
     }
     direct.clear();
@@ -458,9 +468,11 @@ void Explorer::analyse_races() {
     // Earlier events touching the same objects (the index is reset at each barrier, which
     // orders everything before it anyway).
     for (const core::Access& a : e.accesses) {
-      auto found = by_object.find(object_key(a));
-      if (found == by_object.end()) continue;
-      for (const auto& [j, b] : found->second) {
+      auto found = last_touch_.find(object_key(a));
+      if (found == last_touch_.end()) continue;
+      for (std::size_t t = found->second; t != kNone; t = touches_[t].previous) {
+        std::size_t j = touches_[t].event;
+        const core::Access* b = touches_[t].access;
         if (seen[j] == i + 1 || events_[j].id.pid == e.id.pid) continue;
         if (b->kind == a.kind && b->object == a.object && conflicts(*b, events_[j].id, a)) {
           seen[j] = i + 1;
@@ -469,11 +481,15 @@ void Explorer::analyse_races() {
       }
     }
     std::sort(deps.begin(), deps.end());
-    for (const core::Access& a : e.accesses) by_object[object_key(a)].emplace_back(i, &a);
+    for (const core::Access& a : e.accesses) {
+      auto [slot, fresh] = last_touch_.try_emplace(object_key(a), kNone);
+      touches_.push_back(Touch{i, &a, slot->second});
+      slot->second = touches_.size() - 1;
+    }
     for (const auto* preds : {&direct, &deps}) {
       for (std::size_t d : *preds) {
-        hb[i].merge(hb[d]);
-        hb[i].set(d);
+        hb.merge(i, d);
+        hb.set(i, d);
       }
     }
     // j races with i when j -> i is not implied by another predecessor of i.
@@ -484,7 +500,7 @@ void Explorer::analyse_races() {
       bool implied = false;
       for (const auto* preds : {&direct, &deps}) {
         for (std::size_t d : *preds) {
-          if (d != j && hb[d].test(j)) implied = true;
+          if (d != j && hb.test(d, j)) implied = true;
         }
       }
       if (!implied) races.push_back({j, i});
@@ -500,7 +516,7 @@ void Explorer::analyse_races() {
   auto notdep = [&](std::size_t j, std::size_t skip) {
     Sequence v;
     for (std::size_t k = j + 1; k < n; ++k) {
-      if (k != skip && !events_[k].barrier && !hb[k].test(j)) v.push_back(&events_[k]);
+      if (k != skip && !events_[k].barrier && !hb.test(k, j)) v.push_back(&events_[k]);
     }
     return v;
   };
@@ -515,7 +531,7 @@ void Explorer::analyse_races() {
     // Overtaken: j and the events between j and i that happen after j (they move after i).
     std::vector<const EventRecord*> overtaken{&events_[r.j]};
     for (std::size_t k = r.j + 1; k < r.i; ++k) {
-      if (!events_[k].barrier && hb[k].test(r.j)) overtaken.push_back(&events_[k]);
+      if (!events_[k].barrier && hb.test(k, r.j)) overtaken.push_back(&events_[k]);
     }
     EventRecord reversed = without_consequences_of(events_[r.i], overtaken);
     if (reversed.unknown && mode == DporMode::optimal) reversed = probe_next(event_node_[r.j], v, e_pid(r.i));

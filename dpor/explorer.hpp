@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -118,6 +119,17 @@ class Explorer final : public core::Strategy {
   std::vector<core::EventRecord> events_;  // current execution, barriers included
   std::vector<std::size_t> event_node_;    // node of each event (npos for barriers)
   std::vector<Sleeper> pending_sleep_;     // sleep set for the next new node
+  // Race analysis buffers, reused across executions: the happens-before bit matrix, and
+  // earlier accesses by object (the last one's index in touches_, each linking to the one
+  // before on the same object).
+  struct Touch {
+    std::size_t event;
+    const core::Access* access;
+    std::size_t previous;  // npos: the first on this object
+  };
+  std::vector<std::uint64_t> hb_words_;
+  std::unordered_map<std::uint64_t, std::size_t> last_touch_;
+  std::vector<Touch> touches_;
   std::size_t next_node_ = 0;
   bool cut_ = false;  // the current execution hit --max-depth
 };
