@@ -110,7 +110,10 @@ class Controller {
   void touch(ObjectKind kind, AccessMode mode, std::uint64_t object, EventId peer = {}) {
     if (observing_) {
       event_.accesses.push_back(Access{kind, mode, object, peer, causes_});
-      event_.footprint |= footprint_bit(kind, object);
+      // Every nif access member-reads shared_any, which conflicts only with a write of it:
+      // leave those reads out of the footprint, and let such a (rare) write match everything.
+      if (kind != ObjectKind::shared_any) event_.footprint |= footprint_bit(kind, object);
+      else if (mode != AccessMode::member_read) event_.footprint = ~std::uint64_t{0};
     }
   }
   // While alive, what the event touches is a consequence of the state of `object` (and of
