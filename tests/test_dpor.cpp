@@ -490,7 +490,7 @@ TEST_CASE("parallel exploration on 2 and 3 workers reaches every trace, state an
 
 TEST_CASE("parallel exploration reaches every trace, state and bug of random programs", "[dpor][parallel]") {
   for (bool extended : {false, true}) {
-    for_random_programs(100, [](const std::function<void()>& body, const Exploration& none) {
+    for_random_programs(50, [](const std::function<void()>& body, const Exploration& none) {
       Exploration p = lockstep_test::explore_parallel_with(body, DporMode::optimal, 2);
       REQUIRE(p.traces == none.traces);
       REQUIRE(p.final_states == none.final_states);

@@ -41,8 +41,8 @@ that replays it exactly.
   --max-depth N            exhaustive: cut executions at N steps (incomplete)
   --strategy S             random | pct | fair-pct | pos | idpct | first   (default random)
   --iterations N           executions to sample (default 1000)
-  --workers N              threads for sampled executions (default: every core; the
-                           result is the same for every N)
+  --workers N              threads: sampled runs use every core by default (the result
+                           is the same for every N); --exhaustive uses N only if N > 1
   --seed S                 base seed; each iteration derives its own (default 0)
   --pct-depth D            PCT bug depth, D-1 priority change points (default 3)
   --pct-depth-range A..B   idpct: depths cycled over iterations (default 2..6)

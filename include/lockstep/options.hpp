@@ -46,6 +46,7 @@ struct Options {
   std::uint64_t max_depth = 0;         // 0: unbounded; executions longer are cut (incomplete)
   // Threads that run sampled executions (0: every core). Results do not depend on it:
   // iterations run in fixed chunks, each a function of the seed and its index alone.
+  // Exhaustive exploration runs on one worker unless this is set above 1 (opt-in).
   unsigned workers = 0;
   // Called every `progress_every` executions with the number done so far (the CLI draws a
   // progress line on a terminal). Must be cheap and must not throw.
