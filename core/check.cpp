@@ -1,6 +1,5 @@
 #include <atomic>
 #include <chrono>
-#include <mutex>
 
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
@@ -12,6 +11,7 @@
 #include "core/controller.hpp"
 #include "core/engine.hpp"
 #include "core/strategies/strategies.hpp"
+#include "core/workers.hpp"
 #include "lockstep/check.hpp"
 #include "lockstep/errors.hpp"
 #include "lockstep/scenario.hpp"
@@ -199,6 +199,21 @@ Result run_on(Controller& controller, const std::function<void()>& root, Strateg
 }
 }  // namespace
 
+void run_parallel(unsigned threads, std::uint64_t count, const std::function<void(std::uint64_t)>& task) {
+  if (threads <= 1) {
+    for (std::uint64_t i = 0; i < count; ++i) task(i);
+    return;
+  }
+  // The limit lets a user ask for more threads than cores without TBB refusing them.
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+  tbb::task_arena arena(static_cast<int>(threads));
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, count, 1), [&](const auto& range) {
+      for (std::uint64_t i = range.begin(); i != range.end(); ++i) task(i);
+    });
+  });
+}
+
 Result run_sampling(const std::function<void()>& root, const Options& options) {
   auto start = std::chrono::steady_clock::now();
   // Fixed-size chunks make each chunk's executions a function of (seed, chunk index) alone.
@@ -207,8 +222,7 @@ Result run_sampling(const std::function<void()>& root, const Options& options) {
   std::vector<Result> parts(chunks);
   // The lowest chunk that stopped at a counterexample: later chunks are not needed.
   std::atomic<std::uint64_t> first_bug{chunks};
-  std::atomic<std::uint64_t> done{0};
-  std::mutex progress_mutex;
+  SharedProgress progress(options);
   // One controller per thread, reused across its chunks (its stacks and buffers).
   tbb::enumerable_thread_specific<std::unique_ptr<Controller>> controllers;
   auto run_chunk = [&](std::uint64_t c) {
@@ -218,14 +232,7 @@ Result run_sampling(const std::function<void()>& root, const Options& options) {
     o.progress = nullptr;
     auto strategy = make_strategy(o, c * kChunk);
     auto stop = [&] { return c > first_bug.load(std::memory_order_relaxed); };
-    auto count_progress = [&](std::uint64_t) {
-      std::uint64_t n = ++done;
-      if (options.progress && n % options.progress_every == 0) {
-        std::lock_guard lock(progress_mutex);
-        options.progress(n);
-      }
-    };
-    o.progress = count_progress;
+    o.progress = progress.per_execution();
     o.progress_every = 1;
     std::unique_ptr<Controller>& controller = controllers.local();
     if (!controller) controller = std::make_unique<Controller>(config_for(o));
@@ -241,18 +248,7 @@ Result run_sampling(const std::function<void()>& root, const Options& options) {
   };
   unsigned workers = options.workers != 0 ? options.workers
                                           : static_cast<unsigned>(tbb::info::default_concurrency());
-  if (workers <= 1 || chunks <= 1) {
-    for (std::uint64_t c = 0; c < chunks; ++c) run_chunk(c);
-  } else {
-    // The limit lets a user ask for more threads than cores without TBB refusing them.
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, workers);
-    tbb::task_arena arena(static_cast<int>(workers));
-    arena.execute([&] {
-      tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, chunks, 1), [&](const auto& range) {
-        for (std::uint64_t c = range.begin(); c != range.end(); ++c) run_chunk(c);
-      });
-    });
-  }
+  run_parallel(std::min<std::uint64_t>(workers, chunks), chunks, run_chunk);
   // Merge in chunk order, up to the first chunk that stopped at a bug: what one worker
   // running the chunks in order reports.
   Result result;

@@ -1,15 +1,11 @@
 #include "lockstep/explore.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <exception>
 #include <mutex>
 
-#include <tbb/global_control.h>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
-
 #include "core/engine.hpp"
+#include "core/workers.hpp"
 #include "dpor/explorer.hpp"
 #include "lockstep/errors.hpp"
 #include "lockstep/scenario.hpp"
@@ -44,32 +40,19 @@ Result explore_parallel(const std::function<void()>& root, const Options& option
   std::vector<Result> parts(workers);
   std::exception_ptr failure;
   std::mutex failure_mutex;
-  std::atomic<std::uint64_t> done{0};
-  std::mutex progress_mutex;
+  core::SharedProgress progress(options);
   Options worker = run;
   worker.progress_every = 1;
-  worker.progress = [&](std::uint64_t) {
-    std::uint64_t n = ++done;
-    if (options.progress && n % options.progress_every == 0) {
-      std::lock_guard lock(progress_mutex);
-      options.progress(n);
+  worker.progress = progress.per_execution();
+  core::run_parallel(workers, workers, [&](std::uint64_t i) {
+    try {
+      parts[i] = core::run_executions(root, *explorers[i], worker);
+    } catch (...) {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      dpor::Explorer::stop(*tree);
     }
-  };
-  {
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, workers);
-    tbb::task_arena arena(static_cast<int>(workers));
-    arena.execute([&] {
-      tbb::parallel_for(0u, workers, [&](unsigned i) {
-        try {
-          parts[i] = core::run_executions(root, *explorers[i], worker);
-        } catch (...) {
-          std::lock_guard lock(failure_mutex);
-          if (!failure) failure = std::current_exception();
-          dpor::Explorer::stop(*tree);
-        }
-      });
-    });
-  }
+  });
   if (failure) std::rethrow_exception(failure);
   Result r;
   for (const Result& p : parts) r += p;
