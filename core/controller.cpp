@@ -133,6 +133,14 @@ void Controller::fiber_entry(void* arg) {
   }
 }
 
+void Controller::dead_target(std::optional<Consequences>& consequences, Pid target, bool remote) {
+  if (remote) {
+    consequences.emplace(*this, ObjectKind::life, target.id, std::pair{ObjectKind::network, std::uint64_t{0}});
+  } else {
+    consequences.emplace(*this, ObjectKind::life, target.id, Consequences::PlainAlternative{});
+  }
+}
+
 void Controller::mirror_choice(std::uint32_t pid) {
   std::uint32_t n = crash_slot_->length.load(std::memory_order_relaxed);
   if (n < CrashSlot::kCapacity) crash_slot_->choices[n] = pid;
@@ -618,11 +626,8 @@ void Controller::execute(Process& p) {
       bool remote = to == nullptr || to->pid.node != p.pid.node;
       if (remote) touch(ObjectKind::network, AccessMode::read, 0);
       if (to == nullptr || !to->alive) {
-        // Had the target been alive, the link would be made (the unconditional accesses) —
-        // unless it is across a cut, where the link breaks at once: not a plain alternative.
         std::optional<Consequences> dead;
-        if (remote) dead.emplace(*this, ObjectKind::life, op.target.id, std::pair{ObjectKind::network, std::uint64_t{0}});
-        else dead.emplace(*this, ObjectKind::life, op.target.id, Consequences::PlainAlternative{});
+        dead_target(dead, op.target, remote);
         exit_signal(op.target, p, atom_noproc());
         break;
       }
@@ -662,13 +667,8 @@ void Controller::execute(Process& p) {
         cut = to != nullptr && (!network_.up(to->pid.node) || network_.separated(p.pid.node, to->pid.node));
       }
       if (to == nullptr || !to->alive) {
-        // As for link: across nodes the live branch may be a :noconnection DOWN.
         std::optional<Consequences> dead;
-        if (to == nullptr || to->pid.node != p.pid.node) {
-          dead.emplace(*this, ObjectKind::life, op.target.id, std::pair{ObjectKind::network, std::uint64_t{0}});
-        } else {
-          dead.emplace(*this, ObjectKind::life, op.target.id, Consequences::PlainAlternative{});
-        }
+        dead_target(dead, op.target, to == nullptr || to->pid.node != p.pid.node);
         deliver(p.pid, tuple(atom("DOWN"), ref, atom("process"), op.target, atom_noproc()));
       } else if (cut) {
         Consequences unreachable(*this, ObjectKind::network, 0);  // not plain: see route()

@@ -262,6 +262,10 @@ class Controller {
   ExecutionOutcome outcome_;
   std::optional<Counterexample> abort_;
   std::size_t abort_choices_ = 0;  // schedule length when abort_ was set
+  // A link or monitor met a dead (or unborn) target: what it then does is a consequence of
+  // that. Had the target been alive it would simply be made (a plain alternative), unless
+  // across nodes, where a cut breaks it at once (not plain: the network decides too).
+  void dead_target(std::optional<Consequences>& consequences, Pid target, bool remote);
   // Supervised runs (lockstep/isolation.hpp): where this thread mirrors the schedule.
   CrashSlot* crash_slot_ = nullptr;
   void mirror_choice(std::uint32_t pid);
