@@ -86,10 +86,8 @@ std::string read(const std::string& path) {
 
 TEST_CASE("lost_update is found, written as a schedule, and replays to the same trace", "[cli]") {
   Scratch s;
-  auto found = run(example("lost_update") + " --strategy random --iterations 1000 --seed 1", s.dir);
-  INFO(found.output);
-  REQUIRE(found.status == 1);
-  REQUIRE_THAT(found.output, Catch::Contains("counterexample (assertion)"));
+  auto found = require_run(example("lost_update") + " --strategy random --iterations 1000 --seed 1",
+                           s.dir, 1, "counterexample (assertion)");
   REQUIRE_THAT(found.output, Catch::Contains("assertion failed: both increments are counted"));
   REQUIRE_THAT(found.output, Catch::Contains("examples/lost_update.cpp:"));
   REQUIRE_THAT(found.output, Catch::Contains("#PID<0.2.0>  "));
@@ -110,10 +108,8 @@ TEST_CASE("the buggy examples are found and bank_ok passes", "[cli]") {
   }
   auto dead = run(example("call_deadlock") + " --seed 1 --quiet", s.dir);
   REQUIRE_THAT(dead.output, Catch::Contains("counterexample (deadlock)"));
-  auto ok = run(example("bank_ok") + " --strategy pct --iterations 500 --seed 1", s.dir);
-  INFO(ok.output);
-  REQUIRE(ok.status == 0);
-  REQUIRE_THAT(ok.output, Catch::Contains("result: 0 counterexamples in 500 executions"));
+  require_run(example("bank_ok") + " --strategy pct --iterations 500 --seed 1", s.dir, 0,
+              "result: 0 counterexamples in 500 executions");
 }
 
 TEST_CASE("the shared-state, OTP and cluster examples behave as documented", "[cli][model]") {
@@ -145,16 +141,14 @@ TEST_CASE("split_brain without a scripted partition is found by injected faults 
   INFO(quiet.output);
   REQUIRE(quiet.status == 0);
   for (const char* how : {" --strategy random --iterations 2000 --seed 1", " --exhaustive"}) {
-    auto found = run(example("split_brain_unscripted") + how + " --faults partition --max-faults 1", s.dir);
-    INFO(found.output);
-    REQUIRE(found.status == 1);
-    REQUIRE_THAT(found.output, Catch::Contains("fault: partition"));
+    auto found =
+        require_run(example("split_brain_unscripted") + how + " --faults partition --max-faults 1",
+                    s.dir, 1, "fault: partition");
     REQUIRE_THAT(found.output, Catch::Contains("at most one leader"));
     require_replay_matches("split_brain_unscripted", found, s.dir);
   }
-  auto bad = run(example("split_brain_unscripted") + " --faults flood", s.dir);
-  REQUIRE(bad.status == 2);
-  REQUIRE_THAT(bad.output, Catch::Contains("unknown fault in 'flood'"));
+  require_run(example("split_brain_unscripted") + " --faults flood", s.dir, 2,
+              "unknown fault in 'flood'");
 }
 
 TEST_CASE("a library with several scenarios needs --scenario and lists them", "[cli]") {
@@ -162,31 +156,22 @@ TEST_CASE("a library with several scenarios needs --scenario and lists them", "[
   auto list = run(fixture("two_scenarios") + " --list", s.dir);
   REQUIRE(list.status == 0);
   REQUIRE(list.output == "fixture_fail\nfixture_pass\n");
-  auto ambiguous = run(fixture("two_scenarios"), s.dir);
-  REQUIRE(ambiguous.status == 2);
-  REQUIRE_THAT(ambiguous.output, Catch::Contains("choose one with --scenario NAME"));
+  require_run(fixture("two_scenarios"), s.dir, 2, "choose one with --scenario NAME");
   REQUIRE(run(fixture("two_scenarios") + " --scenario fixture_pass --iterations 20", s.dir).status == 0);
   REQUIRE(run(fixture("two_scenarios") + " --scenario fixture_fail --iterations 200", s.dir).status == 1);
-  auto unknown = run(fixture("two_scenarios") + " --scenario nope", s.dir);
-  REQUIRE(unknown.status == 2);
-  REQUIRE_THAT(unknown.output, Catch::Contains("no scenario 'nope'"));
+  auto unknown =
+      require_run(fixture("two_scenarios") + " --scenario nope", s.dir, 2, "no scenario 'nope'");
   REQUIRE_THAT(unknown.output, Catch::Contains("fixture_fail, fixture_pass"));
 }
 
 TEST_CASE("bad libraries are load errors with exit status 2", "[cli]") {
   Scratch s;
-  auto missing = run(s.path("absent.so"), s.dir);
-  REQUIRE(missing.status == 2);
-  REQUIRE_THAT(missing.output, Catch::Contains("no such file"));
+  require_run(s.path("absent.so"), s.dir, 2, "no such file");
 
   std::ofstream(s.path("text.so")) << "this is not an ELF file\n";
-  auto text = run(s.path("text.so"), s.dir);
-  REQUIRE(text.status == 2);
-  REQUIRE_THAT(text.output, Catch::Contains("is not a loadable scenario library"));
+  require_run(s.path("text.so"), s.dir, 2, "is not a loadable scenario library");
 
-  auto empty = run(fixture("no_scenarios"), s.dir);
-  REQUIRE(empty.status == 2);
-  REQUIRE_THAT(empty.output, Catch::Contains("registers no scenarios"));
+  require_run(fixture("no_scenarios"), s.dir, 2, "registers no scenarios");
 
   auto dir = run(s.dir, s.dir);
   REQUIRE(dir.status == 2);
@@ -214,12 +199,8 @@ TEST_CASE("bad flags and values are usage errors with exit status 2", "[cli]") {
     REQUIRE(r.status == 2);
     REQUIRE_THAT(r.output, Catch::Contains(c.expect));
   }
-  auto none = run("", s.dir);
-  REQUIRE(none.status == 2);
-  REQUIRE_THAT(none.output, Catch::Contains("missing SCENARIO.so"));
-  auto help = run("--help", s.dir);
-  REQUIRE(help.status == 0);
-  REQUIRE_THAT(help.output, Catch::Contains("usage: lockstep-check"));
+  require_run("", s.dir, 2, "missing SCENARIO.so");
+  require_run("--help", s.dir, 0, "usage: lockstep-check");
 }
 
 TEST_CASE("bad replay files are rejected with exit status 2", "[cli]") {
@@ -231,26 +212,22 @@ TEST_CASE("bad replay files are rejected with exit status 2", "[cli]") {
   std::string corrupt = good;
   corrupt[corrupt.find("\nsteps\n") + 7] = corrupt[corrupt.find("\nsteps\n") + 7] == '1' ? '2' : '1';
   std::ofstream(s.path("corrupt.schedule")) << corrupt;
-  auto c = run(example("lost_update") + " --replay corrupt.schedule", s.dir);
-  REQUIRE(c.status == 2);
-  REQUIRE_THAT(c.output, Catch::Contains("corrupt schedule file"));
+  require_run(example("lost_update") + " --replay corrupt.schedule", s.dir, 2,
+              "corrupt schedule file");
 
   std::ofstream(s.path("junk.schedule")) << "hello\n";
-  auto j = run(example("lost_update") + " --replay junk.schedule", s.dir);
-  REQUIRE(j.status == 2);
-  REQUIRE_THAT(j.output, Catch::Contains("not a lockstep schedule file"));
+  require_run(example("lost_update") + " --replay junk.schedule", s.dir, 2,
+              "not a lockstep schedule file");
 
-  auto other = run(example("bank_ok") + " --replay lockstep-lost_update.schedule", s.dir);
-  REQUIRE(other.status == 2);
-  REQUIRE_THAT(other.output, Catch::Contains("no scenario 'lost_update'"));
+  require_run(example("bank_ok") + " --replay lockstep-lost_update.schedule", s.dir, 2,
+              "no scenario 'lost_update'");
 
-  auto mismatch = run(fixture("two_scenarios") + " --scenario fixture_pass --replay lockstep-lost_update.schedule", s.dir);
-  REQUIRE(mismatch.status == 2);
-  REQUIRE_THAT(mismatch.output, Catch::Contains("belongs to scenario 'lost_update'"));
+  require_run(
+      fixture("two_scenarios") + " --scenario fixture_pass --replay lockstep-lost_update.schedule",
+      s.dir, 2, "belongs to scenario 'lost_update'");
 
-  auto absent = run(example("lost_update") + " --replay nothing.schedule", s.dir);
-  REQUIRE(absent.status == 2);
-  REQUIRE_THAT(absent.output, Catch::Contains("cannot read schedule file"));
+  require_run(example("lost_update") + " --replay nothing.schedule", s.dir, 2,
+              "cannot read schedule file");
 }
 
 TEST_CASE("a scenario built outside the tree with one g++ command loads and runs", "[cli]") {
@@ -268,10 +245,7 @@ LOCKSTEP_SCENARIO(outside) {
                         " -std=c++20 -shared -fPIC -I" + LOCKSTEP_SOURCE_DIR + "/include my.cpp -L" +
                         kBuild + " -llockstep -o my.so 2>&1";
   REQUIRE(std::system(compile.c_str()) == 0);
-  auto r = run("my.so --iterations 50", s.dir);
-  INFO(r.output);
-  REQUIRE(r.status == 0);
-  REQUIRE_THAT(r.output, Catch::Contains("checking outside"));
+  require_run("my.so --iterations 50", s.dir, 0, "checking outside");
 }
 
 TEST_CASE("the trace-out option writes the trace and the stats option prints throughput", "[cli]") {
@@ -284,18 +258,14 @@ TEST_CASE("the trace-out option writes the trace and the stats option prints thr
 
 TEST_CASE("exhaustive exploration finds lost_update, passes bank_ok and replays", "[cli]") {
   Scratch s;
-  auto found = run(example("lost_update") + " --exhaustive", s.dir);
-  INFO(found.output);
-  REQUIRE(found.status == 1);
-  REQUIRE_THAT(found.output, Catch::Contains("exhaustive exploration (optimal DPOR)"));
+  auto found = require_run(example("lost_update") + " --exhaustive", s.dir, 1,
+                           "exhaustive exploration (optimal DPOR)");
   REQUIRE_THAT(found.output, Catch::Contains("assertion failed: both increments are counted"));
   require_replay_matches("lost_update", found, s.dir);
 
   // One worker explores each trace exactly once; several may repeat a few.
-  auto ok = run(example("bank_ok") + " --exhaustive --workers 1", s.dir);
-  INFO(ok.output);
-  REQUIRE(ok.status == 0);
-  REQUIRE_THAT(ok.output, Catch::Contains("result: 0 counterexamples in 12 executions"));
+  auto ok = require_run(example("bank_ok") + " --exhaustive --workers 1", s.dir, 0,
+                        "result: 0 counterexamples in 12 executions");
   REQUIRE_THAT(ok.output, Catch::Contains("statistics: 12 executions, 0 blocked"));
   require_run(example("bank_ok") + " --exhaustive --workers 2", s.dir, 0, "result: 0 counterexamples in");
   for (const char* buggy : {"register_race", "call_deadlock"}) {
@@ -323,9 +293,8 @@ TEST_CASE("json output carries the result, statistics and the counterexample", "
   REQUIRE_THAT(r.output, Catch::Contains("\"kind\": \"assertion\""));
   REQUIRE_THAT(r.output, Catch::Contains("\"schedule_file\": \"lockstep-lost_update.schedule\""));
   REQUIRE_THAT(r.output, Catch::Contains("\"event\": \"send {:get, #PID<0.3.0>} -> #PID<0.2.0>\""));
-  auto ok = run(example("bank_ok") + " --exhaustive --workers 1 --json", s.dir);
-  REQUIRE(ok.status == 0);
-  REQUIRE_THAT(ok.output, Catch::Contains("\"ok\": true, \"complete\": true"));
+  auto ok = require_run(example("bank_ok") + " --exhaustive --workers 1 --json", s.dir, 0,
+                        "\"ok\": true, \"complete\": true");
   REQUIRE_THAT(ok.output, Catch::Contains("\"executions\": 12"));
 }
 
