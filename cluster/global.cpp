@@ -29,6 +29,10 @@ struct Store final : Controller::ExitObserver {
       return true;
     });
   }
+  void fingerprint(core::Fingerprint& f) const {
+    f.add(names.size());
+    for (const auto& [name, pid] : names) f.add(name.hash()).add(pid.id);
+  }
 };
 
 Store& sync(const char* op, const Term* name, bool write) {
@@ -36,6 +40,7 @@ Store& sync(const char* op, const Term* name, bool write) {
   Store& s = c.execution_local<Store>();
   if (!s.observing) {
     c.add_exit_observer(s);
+    c.hashes_contents_of(kObject);
     s.observing = true;
   }
   SharedAccess access{.object = kObject, .write = write};

@@ -162,14 +162,18 @@ Result run_on(Controller& controller, const std::function<void()>& root, Strateg
   while (!(stop_requested && stop_requested()) && strategy.begin_execution()) {
     const ExecutionOutcome& out = controller.run(root, strategy);
     strategy.end_execution(
-        ExecutionSummary{out.steps, bool(out.counterexample), out.abandoned, out.final_state});
-    if (out.abandoned) {
+        ExecutionSummary{out.steps, bool(out.counterexample), out.abandoned, out.pruned, out.final_state});
+    if (out.abandoned && !out.pruned) {
       ++result.blocked;
       continue;
     }
-    ++result.executions;
-    result.steps += out.steps;
-    result.max_depth = std::max(result.max_depth, out.steps);
+    // A prefix cut at a visited state is no execution, but a bug found on its way is real.
+    if (out.pruned && !out.counterexample) continue;
+    if (!out.pruned) {
+      ++result.executions;
+      result.steps += out.steps;
+      result.max_depth = std::max(result.max_depth, out.steps);
+    }
     Result part;
     part.warnings = out.warnings;
     for (Warning& w : part.warnings) w.iteration = result.executions;

@@ -149,6 +149,15 @@ void Controller::mirror_choice(std::uint32_t pid) {
 
 std::uint32_t running_pid_id() noexcept { return tl_process != nullptr ? tl_process->pid.id : 0; }
 
+// An ErlangError raised in a running process (badarg from a model operation, a failed call)
+// changes what that process does next, though no operation returned it: it goes into the
+// step's result, hence into the process's local state.
+void note_raised(const Term& reason) noexcept {
+  if (tl_controller != nullptr && tl_process != nullptr && tl_controller->observing()) {
+    tl_controller->record_result(mix(0x7261697365ULL, reason.hash()));
+  }
+}
+
 void Controller::resume(Process& p) {
   Process* prev = tl_process;
   tl_process = &p;
@@ -224,7 +233,10 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   trace_.clear();
   ExecutionOutcome& out = outcome_;
   observing_ = strategy.observes_events();
+  content_hashed_.clear();
+  write_chains_.clear();
   out.abandoned = false;
+  out.pruned = false;
   out.final_state = 0;
   out.counterexample.reset();
   out.warnings.clear();
@@ -270,9 +282,10 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
       ++step_;
       std::size_t index = 0;
       if (enabled_.size() > 1 || observing_) {
-        index = strategy.pick(Choice{step_, enabled_});
-        if (index == kAbandon) {
+        index = strategy.pick(Choice{step_, enabled_, observing_ ? this : nullptr});
+        if (index == kAbandon || index == kPrune) {
           out.abandoned = true;
+          out.pruned = index == kPrune;
           break;
         }
         assert(index < enabled_.size());
@@ -300,11 +313,13 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
         }
         label = mix(label, footprint);
         event_.label = mix(label, result_label_);
-        p.history = mix(p.history, event_.label);
+        // The local state: what the process got back, not who caused it (a message's sender
+        // is not part of it), so that different orders can reach the same state.
+        p.local = mix(mix(p.local, static_cast<unsigned>(kind)), result_label_);
         strategy.observe(event_);
       }
     }
-    if (observing_ && !out.abandoned) out.final_state = final_state_fingerprint();
+    if (observing_ && !out.abandoned) out.final_state = visible_state();
     if (!abort_ && !out.abandoned) {
       Process& root_process = *procs_.front();
       if (root_process.alive) {
@@ -453,10 +468,37 @@ void Controller::deliver(Pid to, Term msg) {
   touch(ObjectKind::life, AccessMode::read, to.id);
   touch(ObjectKind::mailbox, AccessMode::append, to.id);
   Process* p = find(to);
-  if (p != nullptr && p->alive) p->mailbox.push_back(Message{std::move(msg), event_.id});
+  if (p != nullptr && p->alive) {
+    std::uint64_t hash = observing_ ? msg.hash() : 0;
+    p->mailbox.push_back(Message{std::move(msg), event_.id, hash});
+  }
 }
 
+std::uint64_t Controller::WriteChains::mix_fields(std::uint64_t a, std::uint64_t b) { return mix(a, b); }
+
 void Controller::touch_shared(const SharedAccess& a) {
+  if (observing_ && !content_hashed_.contains(a.object)) {
+    // An object whose contents nothing hashes (a user's nif_sync object; 0: unknown): what
+    // the operation could read is the chain of writes to it, which goes into the caller's
+    // local state; a write extends the chain with who wrote (in which local state) over what.
+    WriteChains& w = write_chains_[a.object];
+    std::uint64_t* key = a.whole_object ? nullptr : &w.keys[a.key];
+    std::uint64_t seen = key == nullptr ? w.contents() : mix(w.whole, *key);
+    record_result(seen);
+    if (a.write) {
+      Process* writer = find(event_.id.pid);
+      std::uint64_t entry = mix(mix((std::uint64_t{event_.id.pid} << 32) | event_.id.index,
+                                    writer != nullptr ? writer->local : 0),
+                                seen);
+      if (key == nullptr) {
+        w.whole = mix(w.whole, entry);
+      } else {
+        w.key_sum -= Fingerprint::spread(*key);
+        *key = mix(*key, entry);
+        w.key_sum += Fingerprint::spread(*key);
+      }
+    }
+  }
   if (a.object == 0) {
     touch(ObjectKind::shared_any, AccessMode::write, 0);
     return;
@@ -470,26 +512,40 @@ void Controller::touch_shared(const SharedAccess& a) {
   }
 }
 
-std::uint64_t Controller::final_state_fingerprint() const {
-  std::uint64_t h = mix(0, static_cast<std::uint64_t>(clock_));
-  for (const Process* p : procs_) {
-    h = mix(mix(h, p->pid.id), p->alive);
-    h = mix(mix(h, p->history), p->exit_reason.hash());
-    if (!p->alive) continue;
-    h = mix(h, static_cast<unsigned>(p->op.kind));
-    for (const Message& m : p->mailbox) h = mix(h, m.term.hash());
-    h = mix(h, p->trap_exit);
-    std::uint64_t links = 0;  // a set: order of linking is not state
-    for (std::uint32_t l : p->links) links += mix(l, 1);
-    h = mix(h, links);
-  }
-  for (const auto& [name, pid] : names_) h = mix(mix(h, name_key(name.first, name.second)), pid);
-  for (std::uint32_t n = 0; n < network_.size(); ++n) h = mix(mix(h, network_.name(n).hash()), network_.up(n));
-  h = mix(mix(h, network_.partitioned()), network_.held.size());
-  std::uint64_t timers = 0;  // keyed by ref and deadline, not by creation order
-  for (const Timer& t : timers_) timers += mix(mix(mix(ref_key(t.ref), t.deadline), t.target), t.msg.hash());
-  h = mix(h, timers);
-  return h;
+std::uint64_t Controller::process_state(const Process& p) const {
+  std::uint64_t h = mix(mix(p.pid.id, p.pid.node), p.alive);
+  h = mix(mix(h, p.local), p.exit_reason.hash());
+  h = mix(mix(h, p.events), p.ref_seq);
+  if (!p.alive) return h;
+  h = mix(mix(h, p.trap_exit), p.fault_actor);
+  h = mix(h, p.name ? p.name->hash() : 0);
+  // The pending operation follows from the local state, except what the clock decided: a
+  // receive's deadline (set when it was reached) and whether it has timed out.
+  h = mix(mix(h, static_cast<unsigned>(p.op.kind)), p.op.has_timeout);
+  h = mix(mix(h, static_cast<std::uint64_t>(p.op.deadline)), p.op.timed_out);
+  for (const Message& m : p.mailbox) h = mix(h, m.hash);  // the terms, not their senders
+  std::uint64_t links = 0, watchers = 0;  // sets: the order they were made in is not state
+  for (std::uint32_t l : p.links) links += Fingerprint::spread(l);
+  for (const Ref& r : p.monitored_by) watchers += Fingerprint::spread(ref_key(r));
+  return mix(mix(h, links), watchers);
+}
+
+std::uint64_t Controller::visible_state() {
+  Fingerprint& f = state_;
+  f.clear();
+  f.add(static_cast<std::uint64_t>(clock_)).add(abort_.has_value()).add(fault_budget_).add(procs_.size());
+  for (const Process* p : procs_) f.add(process_state(*p));
+  for (const auto& [name, pid] : names_) f.add(name_key(name.first, name.second)).add(pid);
+  for (const auto& [ref, m] : monitors_) f.add(ref_key(ref)).add((std::uint64_t{m.watcher} << 32) | m.target);
+  // Timers by ref, deadline and content, not by creation order.
+  f.add_set(timers_, [](const Timer& t) {
+    return mix(mix(mix(mix(ref_key(t.ref), static_cast<std::uint64_t>(t.deadline)), t.target), t.msg.hash()),
+               t.from_node);
+  });
+  network_.fingerprint(f);
+  for (const auto& [key, local] : locals_) local.fingerprint(local.state.get(), f);
+  f.add_set(write_chains_, [](const auto& entry) { return mix(entry.first, entry.second.contents()); });
+  return f.value();
 }
 
 void Controller::do_receive(Process& p) {

@@ -15,8 +15,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "core/fingerprint.hpp"
 #include "core/network.hpp"
 #include "core/process.hpp"
 #include "core/strategy.hpp"
@@ -50,8 +53,14 @@ struct ExecutionOutcome {
   std::uint64_t steps = 0;
   std::uint64_t fingerprint = 0;  // hash of step_log, stored in schedules
   bool abandoned = false;         // the strategy cut the execution short (not a real end)
-  std::uint64_t final_state = 0;  // fingerprint of the end state (only when events are observed)
+  bool pruned = false;            // ... at a visited state (kPrune): its counterexample counts
+  std::uint64_t final_state = 0;  // visible_state() at the end (only when events are observed)
 };
+
+// What execution_local() keeps: a model component's per-execution state, which must say
+// what of it is visible state (Controller::visible_state): its fields, in a fixed order.
+template <typename T>
+concept ExecutionState = requires(const T& state, Fingerprint& f) { state.fingerprint(f); };
 
 // Thrown (as a non-std exception, so that ordinary catch blocks do not take it) to unwind a
 // process's stack when it exits, is killed or the execution ends.
@@ -59,7 +68,7 @@ struct ProcessUnwind {
   std::optional<Term> reason;  // set by exit(reason) on self
 };
 
-class Controller {
+class Controller final : public StateSource {
  public:
   explicit Controller(ControllerConfig config);
   ~Controller();
@@ -91,12 +100,27 @@ class Controller {
   Ref make_ref(Process& p);
   // State of a model component (persistent terms, ETS, ...) that lives for one execution
   // of this controller: created on first use, destroyed when the next execution starts.
-  template <typename T>
+  template <ExecutionState T>
   T& execution_local() {
     static const char key = 0;  // one address per T
     auto& slot = locals_[&key];
-    if (!slot) slot = std::shared_ptr<void>(new T(), [](void* p) { delete static_cast<T*>(p); });
-    return *static_cast<T*>(slot.get());
+    if (!slot.state) {
+      slot.state = std::shared_ptr<void>(new T(), [](void* p) { delete static_cast<T*>(p); });
+      slot.fingerprint = [](const void* p, Fingerprint& f) { static_cast<const T*>(p)->fingerprint(f); };
+    }
+    return *static_cast<T*>(slot.state.get());
+  }
+  // The visible state now (DESIGN.md, "State caching"; docs/exploration.md): every process's
+  // local state, mailbox, links, monitors, trap flag and name, the registries, timers, the
+  // virtual clock, the cluster, whether a counterexample was found, and every model
+  // component's state. Two prefixes with the same visible state have the same futures.
+  // Meaningful only while observing (the local chains are kept only then).
+  std::uint64_t visible_state() override;
+  // A model component that hashes the contents of shared object `object` in its
+  // execution_local state says so; other nif_sync objects (the user's own) are tracked by
+  // the chain of writes applied to them (see touch_shared).
+  void hashes_contents_of(std::uint64_t object) {
+    if (observing_) content_hashed_.insert(object);
   }
   std::int64_t clock() const { return clock_; }
   // Tie-break for equal deadlines: by process, then its own order (independent of others).
@@ -223,7 +247,7 @@ class Controller {
   Process* find(std::uint32_t id);
 
   EventId sending_event() const { return event_.id; }
-  std::uint64_t final_state_fingerprint() const;
+  std::uint64_t process_state(const Process& p) const;
 
   template <typename F>
   void note(Pid pid, F&& text) {
@@ -256,7 +280,24 @@ class Controller {
   Network network_;
   std::uint32_t stopping_node_ = UINT32_MAX;  // remote watchers see :noconnection
   std::uint32_t fault_budget_ = 0;             // partitions and stops left to inject
-  std::map<const void*, std::shared_ptr<void>> locals_;  // see execution_local()
+  struct Local {
+    std::shared_ptr<void> state;
+    void (*fingerprint)(const void*, Fingerprint&) = nullptr;
+  };
+  std::map<const void*, Local> locals_;  // see execution_local()
+  // nif_sync objects whose contents no component hashes: the writes applied to them, per key
+  // and to the whole object (a write's entry hashes what it saw, so equal chains mean equal
+  // contents).
+  struct WriteChains {
+    std::uint64_t whole = 0;
+    std::unordered_map<std::uint64_t, std::uint64_t> keys;
+    std::uint64_t key_sum = 0;  // sum of Fingerprint::spread(chain) over keys
+    std::uint64_t contents() const { return mix_fields(whole, key_sum); }
+    static std::uint64_t mix_fields(std::uint64_t a, std::uint64_t b);
+  };
+  std::unordered_set<std::uint64_t> content_hashed_;
+  std::unordered_map<std::uint64_t, WriteChains> write_chains_;
+  Fingerprint state_;  // visible_state()'s buffer, reused
   std::vector<ExitObserver*> exit_observers_;             // see add_exit_observer()
   std::vector<TraceEvent> trace_;
   ExecutionOutcome outcome_;

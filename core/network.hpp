@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/event.hpp"
+#include "core/fingerprint.hpp"
 #include "lockstep/term.hpp"
 
 namespace lockstep::core {
@@ -25,6 +26,7 @@ class Network {
     ticks.clear();
     node_monitors.clear();
     ticktime = 15000;
+    next_partition_ = 1;  // partition ids are per execution, like pids
   }
 
   std::uint32_t add(const Term& name) {
@@ -90,6 +92,23 @@ class Network {
     std::uint32_t node;
   };
   std::vector<NodeMonitor> node_monitors;
+
+  // The cluster's part of the visible state (Controller::visible_state).
+  void fingerprint(Fingerprint& f) const {
+    f.add(nodes_.size()).add(static_cast<std::uint64_t>(ticktime)).add(next_partition_);
+    for (const Node& n : nodes_) f.add(n.name.hash()).add(n.up);
+    for (const Partition& p : partitions_) {
+      f.add(p.id).add(p.defer).add(p.a.size()).add(p.b.size());
+      for (std::uint32_t x : p.a) f.add(x);
+      for (std::uint32_t x : p.b) f.add(x);
+    }
+    for (const Held& h : held) {
+      f.add(static_cast<std::uint64_t>(h.kind)).add((std::uint64_t{h.from.id} << 32) | h.to.id);
+      f.add(h.term.hash()).add((std::uint64_t{h.ref.owner} << 32) | h.ref.seq);
+    }
+    for (const Tick& t : ticks) f.add(static_cast<std::uint64_t>(t.deadline)).add(t.partition);
+    for (const NodeMonitor& m : node_monitors) f.add((std::uint64_t{m.watcher} << 32) | m.node);
+  }
 
  private:
   struct Node {

@@ -22,6 +22,7 @@ class Controller;
 struct Message {
   Term term;
   EventId from;
+  std::uint64_t hash = 0;  // term.hash(), kept when an explorer observes (visible states)
 };
 
 struct Process {
@@ -38,7 +39,9 @@ struct Process {
   Term exit_reason;
   std::uint32_t ref_seq = 0;         // refs this process made
   std::uint32_t events = 0;          // events executed so far (the next EventId index)
-  std::uint64_t history = 0;         // hash of its events' labels: its local state
+  // Its local state: a hash chain of what each of its operations returned (and of the shared
+  // objects it read). A deterministic process with the same chain is in the same local state.
+  std::uint64_t local = 0;
   bool alive = true;
   bool trap_exit = false;
   bool unwinding = false;  // resumed only so that its stack unwinds (killed, or teardown)
@@ -58,7 +61,7 @@ struct Process {
     exit_reason = Term();
     ref_seq = 0;
     events = 0;
-    history = 0;
+    local = 0;
     alive = true;
     trap_exit = false;
     unwinding = false;

@@ -41,6 +41,11 @@ const Counterexample& Result::counterexample() const {
   return counterexamples.front();
 }
 
+double Result::collision_probability() const {
+  double n = static_cast<double>(states_cached), m = static_cast<double>(state_lookups);
+  return m > n ? n * (m - n) / 18446744073709551616.0 : 0.0;
+}
+
 Result& Result::operator+=(const Result& other) {
   executions += other.executions;
   blocked += other.blocked;
@@ -111,6 +116,15 @@ void Options::validate() const {
     throw ConfigError("--resample-prob must be between 0 and 1");
   }
   if (max_steps == 0) throw ConfigError("--max-steps must be at least 1");
+  if (state_cache && dpor == DporMode::optimal) {
+    throw ConfigError("the state cache goes with source DPOR or plain enumeration, not optimal DPOR: "
+                      "pass --dpor source with --state-cache, or drop --state-cache "
+                      "(docs/exploration.md, \"State caching\")");
+  }
+  if (state_cache && max_memory != 0 && max_memory < (1u << 20)) {
+    throw ConfigError("--max-memory must be at least 1M (got " + std::to_string(max_memory) +
+                      " bytes); give a size such as 512M or 4G");
+  }
   if (faults.any() && faults.max == 0) throw ConfigError("--max-faults must be at least 1 when --faults is given");
   if (fair_switch < -1) throw ConfigError("--fair-switch must be a step number >= 0");
   if (stack_size < 16 * 1024) throw ConfigError("stack size must be at least 16 KiB");

@@ -28,21 +28,37 @@ struct Candidate {
   const PendingOp* op;  // what the process will do if picked
 };
 
+// What can say the visible state now (the Controller, while it runs an execution).
+class StateSource {
+ public:
+  virtual std::uint64_t visible_state() = 0;
+
+ protected:
+  ~StateSource() = default;
+};
+
 struct Choice {
   std::uint64_t step;                    // 1-based number of the step about to run
   std::span<const Candidate> enabled;    // at least two: the scenario's processes sorted by
                                          // pid, then fault actors (lockstep/faults.hpp)
+  // The visible state before this step, computed on demand (only for explorers, which
+  // observe events: the local chains are kept only then).
+  StateSource* states = nullptr;
 };
 
 struct ExecutionSummary {
   std::uint64_t steps = 0;
   bool counterexample = false;
   bool abandoned = false;
+  bool pruned = false;  // abandoned at a visited state (kPrune), not for a sleep set
   std::uint64_t final_state = 0;  // fingerprint of the end state (when events are observed)
 };
 
 // pick() may return this to abandon the execution (e.g. it is sleep-set blocked).
 inline constexpr std::size_t kAbandon = static_cast<std::size_t>(-1);
+// pick() may return this to end the execution at a state explored before (a state cache
+// hit): what follows is known, but a counterexample already found on the way stands.
+inline constexpr std::size_t kPrune = kAbandon - 1;
 
 // Runs the scenario along `pids` (one pid per step, barriers in between as they come) and
 // returns the record of the last step's event, or nullptr if the sequence cannot be

@@ -455,8 +455,14 @@ Matcher match(Term pattern) {
                  std::move(description));
 }
 
+namespace core {
+void note_raised(const Term& reason) noexcept;  // core/controller.cpp
+}
+
 ErlangError::ErlangError(Term reason)
-    : std::runtime_error(reason.to_string()), reason_(std::move(reason)) {}
+    : std::runtime_error(reason.to_string()), reason_(std::move(reason)) {
+  core::note_raised(reason_);  // an error a process sees is part of its local state
+}
 
 BadArg::BadArg(const std::string& detail)
     : ErlangError(tuple(atom("badarg"), binary(detail))) {}

@@ -16,6 +16,11 @@ namespace {
 
 Result finish(Result r, const dpor::ExplorerStats& st, const Options& options) {
   r.peak_nodes = st.peak_nodes;
+  r.states_cached = st.cache.states;
+  r.state_lookups = st.cache.lookups;
+  r.cache_hits = st.cache.hits;
+  r.cache_bytes = st.cache.bytes;
+  r.cache_full = st.cache.full;
   // Stopping at a counterexample leaves the space unexplored, but that is not "incomplete":
   // the verdict (a bug) is final.
   if (r.ok() || options.keep_going) r.incomplete = st.incomplete;
@@ -30,8 +35,7 @@ Result explore_parallel(const std::function<void()>& root, const Options& option
                         const std::function<void(Explorer&)>& setup) {
   Options run = options;
   run.strategy = StrategyKind::first;  // only names the engine's bookkeeping; the explorer picks
-  auto tree = dpor::Explorer::make_tree(options.dpor, options.max_executions, options.max_depth,
-                                        !options.keep_going);
+  auto tree = dpor::Explorer::make_tree(ExplorerConfig::from(options));
   std::vector<std::unique_ptr<dpor::Explorer>> explorers;
   for (unsigned i = 0; i < workers; ++i) {
     explorers.push_back(std::make_unique<dpor::Explorer>(tree));
@@ -74,7 +78,9 @@ Result explore(std::function<void()> root, const Options& options) {
   // Parallel exploration is opt-in (an explicit workers > 1): one offline oracle run crashed
   // once, unexplained (docs/exploration.md, "Parallel exploration").
   if (options.workers > 1) return dpor::explore_parallel(root, options, options.workers);
-  dpor::Explorer explorer(options.dpor, options.max_executions, options.max_depth);
+  dpor::ExplorerConfig config = dpor::ExplorerConfig::from(options);
+  config.stop_at_bug = false;  // one worker: the engine stops at the first counterexample
+  dpor::Explorer explorer(config);
   Result r = core::run_executions(root, explorer, run);
   return finish(std::move(r), explorer.stats(), options);
 }

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 
 #include "dpor/dependency.hpp"
+#include "lockstep/errors.hpp"
+
+#include <unistd.h>
 
 namespace lockstep::dpor {
 
@@ -20,9 +24,10 @@ constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 // one flat bit matrix (reused across executions: no allocation per event).
 class HappensBefore {
  public:
-  explicit HappensBefore(std::vector<std::uint64_t>& words, std::size_t n)
+  // keep: read the matrix already built over the same n events.
+  explicit HappensBefore(std::vector<std::uint64_t>& words, std::size_t n, bool keep = false)
       : words_(words), width_((n + 63) / 64) {
-    words_.assign(n * width_, 0);
+    if (!keep) words_.assign(n * width_, 0);
   }
   void set(std::size_t i, std::size_t j) { row(i)[j / 64] |= std::uint64_t{1} << (j % 64); }
   bool test(std::size_t i, std::size_t j) const { return (row(i)[j / 64] >> (j % 64)) & 1; }
@@ -71,6 +76,12 @@ struct Explorer::TreeNode {
   std::size_t depth = 0;
   std::size_t active = 0;                // claims not finished
   bool done = false;
+  // State caching: the visible state here (0: not cached), what the events of this node's
+  // subtree touched (grown as its branches run), and whether a timer fired between the
+  // parent's event and this node (then nothing below races with what came before).
+  std::uint64_t state = 0;
+  std::shared_ptr<Summary> summary;
+  bool after_barrier = false;
 
   // Calls f(sleeper) for each process asleep for the branch claimed `seq`-th here: the
   // inherited ones and the branches claimed before it (explored first in depth-first order).
@@ -98,8 +109,9 @@ class ExplorationTree {
   using WakeupNode = Explorer::WakeupNode;
   using Sequence = std::vector<const EventRecord*>;
 
-  ExplorationTree(DporMode m, std::uint64_t max_exec, std::uint64_t max_d, bool stop_bug)
-      : mode(m), max_executions(max_exec), max_depth(max_d), stop_at_bug(stop_bug) {}
+  explicit ExplorationTree(const ExplorerConfig& c)
+      : mode(c.mode), max_executions(c.max_executions), max_depth(c.max_depth), stop_at_bug(c.stop_at_bug),
+        cache(c.state_cache_bytes != 0 ? std::make_unique<StateCache>(c.state_cache_bytes) : nullptr) {}
 
   // The branch to take next at `n` (0 if none): the first unclaimed wakeup child, or the
   // first backtrack entry neither claimed nor asleep.
@@ -151,6 +163,19 @@ class ExplorationTree {
     }
   }
   void insert(const Explorer& self, WakeupNode* at, Sequence v);
+  // A node whose every branch is explored: its state goes into the cache with the sleep set
+  // it was explored with, and its subtree's summary into its parent's.
+  void seal(TreeNode& n) {
+    if (!cache) return;
+    if (n.state != 0) {
+      std::vector<std::uint32_t> sleeping;
+      for (const auto& s : n.sleep) sleeping.push_back(s.first);
+      std::sort(sleeping.begin(), sleeping.end());
+      cache->insert(n.state, std::move(sleeping), n.summary);
+    }
+    if (n.summary && n.parent && !n.after_barrier) n.parent->summary->merge(*n.summary);
+    n.summary.reset();
+  }
   void stop_all() {
     stopped = true;
     work.notify_all();
@@ -161,6 +186,7 @@ class ExplorationTree {
   const std::uint64_t max_executions;
   const std::uint64_t max_depth;
   const bool stop_at_bug;
+  const std::unique_ptr<StateCache> cache;  // null: no state caching
   std::mutex mutex;
   std::condition_variable work;  // open work appeared, or the exploration ended
   ExplorerStats stats;
@@ -174,16 +200,30 @@ class ExplorationTree {
   std::map<std::pair<std::size_t, const TreeNode*>, std::shared_ptr<TreeNode>> open;
 };
 
-Explorer::Explorer(DporMode mode, std::uint64_t max_executions, std::uint64_t max_depth)
-    : tree_(make_tree(mode, max_executions, max_depth, false)) {}
+ExplorerConfig ExplorerConfig::from(const Options& options) {
+  ExplorerConfig c;
+  c.mode = options.dpor;
+  c.max_executions = options.max_executions;
+  c.max_depth = options.max_depth;
+  c.stop_at_bug = !options.keep_going;
+  if (options.state_cache) {
+    c.state_cache_bytes = options.max_memory;
+    if (c.state_cache_bytes == 0) {  // half the machine's memory
+      long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+      c.state_cache_bytes = pages > 0 && page > 0 ? std::uint64_t(pages) * std::uint64_t(page) / 2 : (1ULL << 31);
+    }
+  }
+  return c;
+}
+
+Explorer::Explorer(const ExplorerConfig& config) : tree_(make_tree(config)) {}
 
 Explorer::Explorer(std::shared_ptr<ExplorationTree> tree) : tree_(std::move(tree)) {}
 
 Explorer::~Explorer() = default;
 
-std::shared_ptr<ExplorationTree> Explorer::make_tree(DporMode mode, std::uint64_t max_executions,
-                                                     std::uint64_t max_depth, bool stop_at_bug) {
-  return std::make_shared<ExplorationTree>(mode, max_executions, max_depth, stop_at_bug);
+std::shared_ptr<ExplorationTree> Explorer::make_tree(const ExplorerConfig& config) {
+  return std::make_shared<ExplorationTree>(config);
 }
 
 void Explorer::stop(ExplorationTree& tree) {
@@ -193,7 +233,9 @@ void Explorer::stop(ExplorationTree& tree) {
 
 ExplorerStats Explorer::stats() const {
   std::lock_guard lock(tree_->mutex);
-  return tree_->stats;
+  ExplorerStats st = tree_->stats;
+  if (tree_->cache) st.cache = tree_->cache->stats();
+  return st;
 }
 
 bool Explorer::begin_execution() {
@@ -229,6 +271,8 @@ bool Explorer::begin_execution() {
   pending_sleep_.clear();
   next_node_ = 0;
   cut_ = false;
+  barrier_since_node_ = false;
+  hit_.reset();
   return true;
 }
 
@@ -248,6 +292,7 @@ bool Explorer::take_next_branch() {
     }
     if (n.active != 0) return false;  // the workers still below will finish this node
     n.done = true;
+    t.seal(n);
     --t.live_nodes;
     t.open.erase({n.depth, &n});
     path_.pop_back();
@@ -291,6 +336,8 @@ Explorer::PathEntry Explorer::enter(std::shared_ptr<TreeNode> node, std::uint32_
 
 std::size_t Explorer::pick(const core::Choice& choice) {
   std::size_t k = next_node_++;
+  bool after_barrier = barrier_since_node_;
+  barrier_since_node_ = false;
   auto index_of = [&](std::uint32_t pid) -> std::size_t {
     for (std::size_t i = 0; i < choice.enabled.size(); ++i) {
       if (choice.enabled[i].pid.id == pid) return i;
@@ -307,16 +354,35 @@ std::size_t Explorer::pick(const core::Choice& choice) {
                               " (--max-depth); raise it, or shrink the scenario, to explore fully";
     return core::kAbandon;
   }
-  std::size_t chosen = pick_new_node(choice, k);
-  return chosen == core::kAbandon ? chosen : index_of(static_cast<std::uint32_t>(chosen));
+  std::size_t chosen = pick_new_node(choice, k, after_barrier);
+  return chosen == core::kAbandon || chosen == core::kPrune ? chosen : index_of(static_cast<std::uint32_t>(chosen));
 }
 
 // Grows the tree by one node at depth k and claims its first branch; returns its pid, or
 // kAbandon when every enabled process sleeps.
-std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k) {
-  std::lock_guard lock(tree_->mutex);
+std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, bool after_barrier) {
   ExplorationTree& t = *tree_;
+  std::uint64_t state = 0;
+  if (t.cache && k > 0 && choice.states != nullptr) {
+    state = choice.states->visible_state();
+    std::vector<std::uint32_t> sleeping;
+    for (const Sleeper& s : pending_sleep_) sleeping.push_back(s.first);
+    std::sort(sleeping.begin(), sleeping.end());
+    if (auto summary = t.cache->covering(state, sleeping)) {
+      // Explored before with no more sleepers: stop here. The parent's subtree summary gets
+      // what the cached subtree touched, and end_execution races this prefix against it.
+      std::lock_guard lock(t.mutex);
+      TreeNode& parent = *path_[k - 1].node;
+      if (parent.summary && !after_barrier) parent.summary->merge(*summary);
+      hit_ = std::move(summary);
+      return core::kPrune;
+    }
+  }
+  std::lock_guard lock(t.mutex);
   auto n = std::make_shared<TreeNode>();
+  n->state = state;
+  n->after_barrier = after_barrier;
+  if (t.cache && t.mode != DporMode::none) n->summary = std::make_shared<Summary>();
   for (const auto& c : choice.enabled) n->enabled.push_back(c.pid.id);
   n->sleep = pending_sleep_;
   n->depth = k;
@@ -377,6 +443,7 @@ void Explorer::observe(const EventRecord& event) {
   events_.push_back(event);
   if (event.barrier) {
     event_node_.push_back(kNone);
+    barrier_since_node_ = true;
     pending_sleep_.clear();  // a timer firing is ordered with everything
     return;
   }
@@ -388,6 +455,7 @@ void Explorer::observe(const EventRecord& event) {
     std::lock_guard lock(tree_->mutex);
     TreeNode& n = *e.node;
     n.claims[e.seq].event = record;
+    if (n.summary) n.summary->add(event);
     if (tree_->mode == DporMode::optimal) {
       for (auto& c : n.wakeup->children) {
         if (c->pid == e.chosen) c->event = event;
@@ -407,7 +475,7 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
     std::lock_guard lock(tree_->mutex);
     ExplorerStats& st = tree_->stats;
     if (summary.abandoned) {
-      if (!cut_) ++st.blocked;
+      if (!cut_ && !summary.pruned) ++st.blocked;
     } else {
       ++st.executions;
     }
@@ -521,8 +589,7 @@ void Explorer::analyse_races() {
     return v;
   };
   // Pass 2: reverse each race.
-  std::vector<EventRecord> moved;  // stable storage for the reversed events of this pass
-  moved.reserve(races.size() + disables.size());
+  std::deque<EventRecord> moved;  // stable storage for the reversed events of this pass
   std::vector<Reversal> reversals;  // applied to the shared tree at the end, under its lock
   for (const Race& r : races) {
     Sequence v = notdep(r.j, r.i);
@@ -565,6 +632,7 @@ void Explorer::analyse_races() {
     v.push_back(&moved.back());
     reversals.push_back({node, std::move(v)});
   }
+  if (hit_) race_cached_subtree(hb_words_, last_barrier, last_of_pid, spawned_by, moved, reversals);
   // A sleeping process that covers a reversal makes it redundant (optimal mode); checked
   // against this path's sleepers before taking the lock.
   if (mode == DporMode::optimal) {
@@ -576,6 +644,64 @@ void Explorer::analyse_races() {
   }
   std::lock_guard lock(tree_->mutex);
   for (Reversal& r : reversals) reverse_race(r.node, std::move(r.v));
+}
+
+// The execution stopped at a visited state: the events of the cached subtree would have come
+// next, and those racing with this prefix's events would have put backtrack points on it
+// (the pitfall of Yang et al., SPIN 2008). The summary knows what they touched, not in which
+// order, so every prefix event that one of them could race with gets its node fully
+// expanded: each enabled process is a branch there (sound for source sets and wakeup
+// trees alike; sleeping processes still cover theirs). A future event of process q cannot
+// race with a prefix event that happens before q's last event in the prefix (or, for a
+// process not yet born, before its spawner's): program order.
+void Explorer::race_cached_subtree(std::vector<std::uint64_t>& hb_words, std::size_t last_barrier,
+                                   const std::vector<std::size_t>& last_of_pid,
+                                   const std::vector<std::size_t>& spawned_by, std::deque<EventRecord>& moved,
+                                   std::vector<Reversal>& reversals) {
+  const std::size_t n = events_.size();
+  HappensBefore hb(hb_words, n, /*keep=*/true);
+  auto frontier = [&](std::uint32_t pid) -> std::size_t {
+    for (int hops = 0; pid != 0 && hops < 64; ++hops) {
+      std::size_t f = pid < last_of_pid.size() ? last_of_pid[pid] : kNone;
+      if (f == kNone && pid < spawned_by.size()) f = spawned_by[pid];
+      if (f != kNone) return f;
+      pid = hit_->spawner(pid);  // born in the cached subtree: after its spawner's events
+    }
+    return kNone;
+  };
+  std::vector<bool> expanded(path_.size(), false);
+  std::uint64_t expansions = 0;
+  for (std::size_t i = last_barrier == kNone ? 0 : last_barrier + 1; i < n; ++i) {
+    const EventRecord& e = events_[i];
+    std::size_t node = event_node_[i];
+    if (e.barrier || node == kNone || expanded[node]) continue;
+    bool races = false;
+    for (const core::Access& a : e.accesses) {
+      for (const Summary::Touch& t : hit_->touching(a.kind, a.object)) {
+        if (t.pid == e.id.pid || !conflicts(a, e.id, t.access)) continue;
+        // The receive of this event's message is no race (reads-from).
+        if (t.access.mode == core::AccessMode::consume && t.access.peer == e.id) continue;
+        std::size_t f = frontier(t.pid);
+        if (f != kNone && (f == i || hb.test(f, i))) continue;
+        races = true;
+        break;
+      }
+      if (races) break;
+    }
+    if (!races) continue;
+    expanded[node] = true;
+    ++expansions;
+    for (std::uint32_t pid : path_[node].node->enabled) {
+      EventRecord& any = moved.emplace_back();
+      any.id = core::EventId{pid, 0};
+      any.unknown = true;
+      reversals.push_back({node, Sequence{&any}});
+    }
+  }
+  if (expansions != 0) {
+    std::lock_guard lock(tree_->mutex);
+    tree_->stats.expansions += expansions;
+  }
 }
 
 // The record `moved` would have if it ran before the `overtaken` events (the racing event

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "core/strategy.hpp"
+#include "dpor/state_cache.hpp"
 #include "lockstep/options.hpp"
 #include "lockstep/result.hpp"
 
@@ -46,7 +48,19 @@ struct ExplorerStats {
   std::uint64_t max_depth = 0;
   std::uint64_t peak_nodes = 0;  // exploration tree + wakeup tree nodes, at most
   std::uint64_t probes = 0;      // partial executions run to learn what a moved event does
+  std::uint64_t expansions = 0;  // nodes fully expanded for races with a cached subtree
   std::string incomplete;        // non-empty: a bound was hit (what, and which option)
+  StateCacheStats cache;         // the state cache's (zero without one)
+};
+
+// What one exploration is: plain data, from Options (ExplorerConfig::from).
+struct ExplorerConfig {
+  DporMode mode = DporMode::optimal;
+  std::uint64_t max_executions = 0;  // 0: unbounded
+  std::uint64_t max_depth = 0;       // 0: unbounded
+  bool stop_at_bug = false;          // the first counterexample stops every worker
+  std::uint64_t state_cache_bytes = 0;  // 0: no state cache
+  static ExplorerConfig from(const Options& options);
 };
 
 class ExplorationTree;
@@ -54,15 +68,13 @@ class ExplorationTree;
 class Explorer final : public core::Strategy {
  public:
   // A sequential explorer with a tree of its own.
-  Explorer(DporMode mode, std::uint64_t max_executions, std::uint64_t max_depth);
+  explicit Explorer(const ExplorerConfig& config);
   // One worker of a parallel exploration.
   explicit Explorer(std::shared_ptr<ExplorationTree> tree);
   ~Explorer() override;
 
-  // A tree for `workers` Explorers. With stop_at_bug, the first execution that ends in a
-  // counterexample stops every worker.
-  static std::shared_ptr<ExplorationTree> make_tree(DporMode mode, std::uint64_t max_executions,
-                                                    std::uint64_t max_depth, bool stop_at_bug);
+  // A tree for several Explorers (workers).
+  static std::shared_ptr<ExplorationTree> make_tree(const ExplorerConfig& config);
   // Stops every worker of the tree (e.g. one of them failed).
   static void stop(ExplorationTree& tree);
 
@@ -102,8 +114,11 @@ class Explorer final : public core::Strategy {
 
   bool take_next_branch();
   bool steal();
-  std::size_t pick_new_node(const core::Choice& choice, std::size_t k);
+  std::size_t pick_new_node(const core::Choice& choice, std::size_t k, bool after_barrier);
   void analyse_races();
+  void race_cached_subtree(std::vector<std::uint64_t>& hb_words, std::size_t last_barrier,
+                           const std::vector<std::size_t>& last_of_pid, const std::vector<std::size_t>& spawned_by,
+                           std::deque<core::EventRecord>& moved, std::vector<Reversal>& reversals);
   void reverse_race(std::size_t node, Sequence v);
   bool weak_initial(std::uint32_t pid, const core::EventRecord& event, const Sequence& v) const;
   static std::vector<std::uint32_t> initials(const Sequence& v);
@@ -132,6 +147,9 @@ class Explorer final : public core::Strategy {
   std::vector<Touch> touches_;
   std::size_t next_node_ = 0;
   bool cut_ = false;  // the current execution hit --max-depth
+  bool barrier_since_node_ = false;  // a timer fired since the last node's event
+  // The current execution stopped at a visited state: what its subtree touched.
+  std::shared_ptr<const Summary> hit_;
 };
 
 // Explores on `workers` threads sharing one tree, each worker an Explorer on its own

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "core/controller.hpp"
 #include "lockstep/errors.hpp"
 #include "lockstep/process.hpp"
 #include "lockstep/shared_sync.hpp"
@@ -18,6 +19,18 @@ struct Array::Storage {
 };
 
 namespace {
+// The arrays of an execution, so that their values are part of the visible state.
+struct Arrays {
+  std::vector<std::shared_ptr<const Array::Storage>> all;
+  void fingerprint(core::Fingerprint& f) const {
+    f.add(all.size());
+    for (const auto& a : all) {
+      f.add(a->object).add(a->values.size());
+      for (std::int64_t v : a->values) f.add(static_cast<std::uint64_t>(v));
+    }
+  }
+};
+
 std::int64_t& slot(Array::Storage& s, std::size_t i, const char* op) {
   if (i >= s.values.size()) {
     throw BadArg(std::string("atomics ") + op + ": index " + std::to_string(i) + " out of range (size " +
@@ -38,6 +51,9 @@ Array new_array(std::size_t n) {
   a.storage_ = std::make_shared<Array::Storage>();
   a.storage_->object = (std::uint64_t{r.owner} << 32 | r.seq) * 0x9e3779b97f4a7c15ULL | 1;
   a.storage_->values.assign(n, 0);
+  core::Controller& c = *core::Controller::current("atomics::new_array").controller;
+  c.execution_local<Arrays>().all.push_back(a.storage_);
+  c.hashes_contents_of(a.storage_->object);
   return a;
 }
 

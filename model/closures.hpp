@@ -15,6 +15,12 @@ namespace lockstep::model {
 
 struct ClosureStore {
   std::map<Ref, std::any> closures;
+  // A closure is stashed by a process and taken by the one that received its ref: what the
+  // store holds follows from the processes' local states, except which refs are still in it.
+  void fingerprint(core::Fingerprint& f) const {
+    f.add(closures.size());
+    for (const auto& [ref, closure] : closures) f.add((std::uint64_t{ref.owner} << 32) | ref.seq);
+  }
 };
 
 inline ClosureStore& closure_store() {

@@ -46,6 +46,21 @@ struct Store final : Controller::ExitObserver {
   bool observing = false;
 
   void process_exited(Controller& c, Pid pid, const Term& reason) override;
+  // Every table's options, owner and rows, and the name registry.
+  void fingerprint(core::Fingerprint& f) const {
+    f.add(tables.size()).add(names.size());
+    for (const auto& [id, t] : tables) {
+      f.add((std::uint64_t{id.owner} << 32) | id.seq).add(t.name.hash()).add(t.node);
+      f.add(static_cast<std::uint64_t>(t.opts.type)).add(static_cast<std::uint64_t>(t.opts.access));
+      f.add(t.opts.named).add(t.opts.keypos).add(t.opts.heir ? t.opts.heir->id : 0).add(t.opts.heir_data.hash());
+      f.add(t.owner.id).add(t.count).add(t.rows.size());
+      for (const auto& [key, objects] : t.rows) {
+        f.add(key.hash()).add(objects.size());
+        for (const Term& o : objects) f.add(o.hash());
+      }
+    }
+    for (const auto& [name, id] : names) f.add(core::mix(name.first, name.second.hash())).add((std::uint64_t{id.owner} << 32) | id.seq);
+  }
 };
 
 Controller& controller(const char* api) { return *Controller::current(api).controller; }
@@ -54,6 +69,7 @@ Store& store(Controller& c) {
   Store& s = c.execution_local<Store>();
   if (!s.observing) {
     c.add_exit_observer(s);
+    c.hashes_contents_of(kNamesObject);
     s.observing = true;
   }
   return s;
@@ -235,6 +251,7 @@ Table new_table(Term name, TableOpts o) {
   Ref id = make_ref();
   std::uint32_t node = my_node();
   SharedAccess access{.object = table_object(id)};
+  c.hashes_contents_of(access.object);
   if (o.named) access = SharedAccess{.object = kNamesObject, .key = name_key(node, name), .whole_object = false};
   nif_sync(tuple(kind, name), access);
   if (o.named) {

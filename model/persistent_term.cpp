@@ -24,6 +24,13 @@ struct Stores final : core::Controller::ExitObserver {
     c.touch_shared(SharedAccess{.object = kObject});  // every key of the node
     by_node.erase(node);
   }
+  void fingerprint(core::Fingerprint& f) const {
+    f.add(by_node.size());
+    for (const auto& [node, store] : by_node) {
+      f.add(node).add(store.size());
+      for (const auto& [key, value] : store) f.add(key.hash()).add(value.hash());
+    }
+  }
 };
 using Store = std::map<Term, Term>;
 
@@ -32,6 +39,7 @@ Store& sync(const char* op, const Term& key, bool write) {
   Stores& stores = p.controller->execution_local<Stores>();
   if (!stores.observing) {
     p.controller->add_exit_observer(stores);
+    p.controller->hashes_contents_of(kObject);
     stores.observing = true;
   }
   nif_sync(tuple(atom(op), key),

@@ -20,6 +20,7 @@ namespace lockstep_test {
 struct Exploration {
   std::uint64_t executions = 0;
   std::uint64_t blocked = 0;
+  std::uint64_t cache_hits = 0;         // prefixes cut at a visited state (state cache)
   std::set<std::string> traces;         // canonical forms of the complete executions
   std::set<std::uint64_t> final_states;
   std::set<std::string> bugs;           // counterexample signatures
@@ -44,9 +45,13 @@ inline std::string canonical_trace(const std::vector<lockstep::core::EventRecord
 }
 
 inline Exploration explore_with(const std::function<void()>& root, ls::DporMode mode,
-                                std::uint64_t max_executions = 0, ls::Faults faults = {}) {
+                                std::uint64_t max_executions = 0, ls::Faults faults = {}, bool state_cache = false) {
   Exploration x;
-  lockstep::dpor::Explorer explorer(mode, max_executions, 0);
+  lockstep::dpor::ExplorerConfig config;
+  config.mode = mode;
+  config.max_executions = max_executions;
+  config.state_cache_bytes = state_cache ? std::uint64_t{1} << 30 : 0;
+  lockstep::dpor::Explorer explorer(config);
   explorer.on_execution = [&](const std::vector<lockstep::core::EventRecord>& events,
                               const lockstep::core::ExecutionSummary& summary) {
     if (summary.abandoned) return;
@@ -60,6 +65,7 @@ inline Exploration explore_with(const std::function<void()>& root, ls::DporMode 
   ls::Result r = lockstep::core::run_executions(root, explorer, o);
   x.executions = explorer.stats().executions;
   x.blocked = explorer.stats().blocked;
+  x.cache_hits = explorer.stats().cache.hits;
   x.complete = explorer.stats().incomplete.empty();
   for (const auto& c : r.counterexamples) x.bugs.insert(c.signature());
   return x;
@@ -67,11 +73,12 @@ inline Exploration explore_with(const std::function<void()>& root, ls::DporMode 
 
 // The same, with `workers` explorers sharing one tree (dpor::explore_parallel).
 inline Exploration explore_parallel_with(const std::function<void()>& root, ls::DporMode mode, unsigned workers,
-                                         ls::Faults faults = {}) {
+                                         ls::Faults faults = {}, bool state_cache = false) {
   Exploration x;
   std::mutex m;
   ls::Options o;
   o.keep_going = true;
+  o.state_cache = state_cache;
   o.dpor = mode;
   o.faults = faults;
   ls::Result r = lockstep::dpor::explore_parallel(root, o, workers, [&](lockstep::dpor::Explorer& e) {
@@ -86,6 +93,7 @@ inline Exploration explore_parallel_with(const std::function<void()>& root, ls::
   });
   x.executions = r.executions;
   x.blocked = r.blocked;
+  x.cache_hits = r.cache_hits;
   x.complete = r.complete();
   for (const auto& c : r.counterexamples) x.bugs.insert(c.signature());
   return x;

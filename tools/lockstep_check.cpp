@@ -39,6 +39,11 @@ that replays it exactly.
   --dpor MODE              exhaustive with none | source | optimal (default optimal)
   --max-executions N       exhaustive: stop after N executions (incomplete)
   --max-depth N            exhaustive: cut executions at N steps (incomplete)
+  --state-cache            exhaustive: do not explore a visible state twice (source DPOR
+                           unless --dpor none; fewer executions where orders converge)
+  --no-state-cache         explore statelessly (the default)
+  --max-memory SIZE        bound on the state cache, e.g. 512M or 4G (default: half the
+                           machine's memory); past it new states are not cached
   --strategy S             random | pct | fair-pct | pos | idpct | first   (default random)
   --iterations N           executions to sample (default 1000)
   --workers N              threads: sampled runs use every core by default (the result
@@ -81,6 +86,7 @@ struct CliOptions {
   bool exhaustive = false;
   bool isolate = true;  // run the check in a supervised child (crash isolation)
   bool json = false;
+  bool dpor_given = false;  // --dpor named the mode (else --state-cache picks source)
   std::string replay_file;
   std::string schedule_out;
   std::string trace_out;
@@ -102,6 +108,26 @@ T parse_number(const std::string& flag, const std::string& text) {
     throw UsageFailure(flag + " expects a whole number, got '" + text + "'");
   }
   return value;
+}
+
+// A size in bytes, with an optional K, M or G suffix (powers of 1024).
+std::uint64_t parse_size(const std::string& flag, std::string text) {
+  std::uint64_t scale = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'K': case 'k': scale = 1ULL << 10; break;
+      case 'M': case 'm': scale = 1ULL << 20; break;
+      case 'G': case 'g': scale = 1ULL << 30; break;
+      default: break;
+    }
+    if (scale != 1) text.pop_back();
+  }
+  std::uint64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() || n > UINT64_MAX / scale) {
+    throw UsageFailure(flag + " expects a size such as 512M or 4G, got '" + text + "'");
+  }
+  return n * scale;
 }
 
 double parse_double(const std::string& flag, const std::string& text) {
@@ -206,11 +232,19 @@ CliOptions parse_args(int argc, char** argv) {
       auto mode = ls::parse_dpor(m);
       if (!mode) throw UsageFailure("unknown --dpor mode '" + m + "'; choose none, source or optimal");
       o.dpor = *mode;
+      cli.dpor_given = true;
       cli.exhaustive = true;
     } else if (arg == "--max-executions") {
       o.max_executions = parse_number<std::uint64_t>(arg, need());
     } else if (arg == "--max-depth") {
       o.max_depth = parse_number<std::uint64_t>(arg, need());
+    } else if (arg == "--state-cache") {
+      o.state_cache = true;
+      cli.exhaustive = true;
+    } else if (arg == "--no-state-cache") {
+      o.state_cache = false;
+    } else if (arg == "--max-memory") {
+      o.max_memory = parse_size(arg, need());
     } else if (arg.rfind("-", 0) == 0) {
       throw UsageFailure("unknown option '" + arg + "' (see lockstep-check --help)");
     } else if (cli.library.empty()) {
@@ -220,6 +254,9 @@ CliOptions parse_args(int argc, char** argv) {
     }
   }
   if (cli.library.empty()) throw UsageFailure("missing SCENARIO.so (see lockstep-check --help)");
+  // The state cache goes with source sets: it picks source DPOR unless told otherwise (an
+  // explicit --dpor optimal is refused by Options::validate, with the fix).
+  if (cli.options.state_cache && !cli.dpor_given) cli.options.dpor = ls::DporMode::source;
   return cli;
 }
 
@@ -271,7 +308,10 @@ std::string describe(const CliOptions& cli) {
   std::string faults = o.faults.any() ? ", faults " + o.faults.to_string() + " (at most " +
                                             std::to_string(o.faults.max) + ")"
                                       : "";
-  if (cli.exhaustive) return "exhaustive exploration (" + std::string(ls::to_string(o.dpor)) + " DPOR)" + faults;
+  if (cli.exhaustive) {
+    return "exhaustive exploration (" + std::string(ls::to_string(o.dpor)) + " DPOR" +
+           (o.state_cache ? ", state cache" : "") + ")" + faults;
+  }
   std::string s = std::string(ls::to_string(o.strategy)) + " strategy, " +
                   std::to_string(o.iterations) + " iteration" + (o.iterations == 1 ? "" : "s") +
                   ", seed " + std::to_string(o.seed);
@@ -368,7 +408,10 @@ void print_json(const CliOptions& cli, const ls::ScenarioInfo& info, const ls::R
     << ", \"incomplete\": " << json_string(r.incomplete) << ", \"executions\": " << r.executions
     << ", \"blocked\": " << r.blocked << ", \"steps\": " << r.steps << ", \"max_depth\": " << r.max_depth
     << ", \"elapsed_seconds\": " << r.elapsed_seconds << ", \"executions_per_second\": " << rate
-    << ", \"peak_tree_nodes\": " << r.peak_nodes << ", \"counterexamples\": [";
+    << ", \"peak_tree_nodes\": " << r.peak_nodes << ", \"states_cached\": " << r.states_cached
+    << ", \"state_lookups\": " << r.state_lookups << ", \"cache_hits\": " << r.cache_hits
+    << ", \"cache_bytes\": " << r.cache_bytes << ", \"cache_full\": " << (r.cache_full ? "true" : "false")
+    << ", \"collision_probability\": " << r.collision_probability() << ", \"counterexamples\": [";
   for (std::size_t i = 0; i < r.counterexamples.size(); ++i) {
     const ls::Counterexample& cx = r.counterexamples[i];
     o << (i ? ", " : "") << "{\"kind\": " << json_string(ls::to_string(cx.kind))
@@ -533,6 +576,18 @@ int report(const CliOptions& cli, const ls::ScenarioInfo& info, const ls::Result
                 static_cast<unsigned long long>(r.executions), static_cast<unsigned long long>(r.blocked),
                 static_cast<unsigned long long>(r.steps), static_cast<unsigned long long>(r.max_depth),
                 r.elapsed_seconds, r.executions / secs, static_cast<unsigned long long>(r.peak_nodes));
+    if (cli.options.state_cache) {
+      double rate = r.state_lookups ? 100.0 * static_cast<double>(r.cache_hits) / static_cast<double>(r.state_lookups) : 0;
+      std::printf("state cache: %llu states (%.1f MiB), %llu hits in %llu lookups (%.1f%%), "
+                  "fingerprint collision probability %.1e\n",
+                  static_cast<unsigned long long>(r.states_cached), static_cast<double>(r.cache_bytes) / (1 << 20),
+                  static_cast<unsigned long long>(r.cache_hits), static_cast<unsigned long long>(r.state_lookups),
+                  rate, r.collision_probability());
+      if (r.cache_full) {
+        std::printf("state cache full (--max-memory): later states were explored without caching; "
+                    "raise --max-memory to cache more\n");
+      }
+    }
   }
   if (cli.stats) {
     double secs = r.elapsed_seconds > 0 ? r.elapsed_seconds : 1e-9;

@@ -44,6 +44,13 @@ struct Options {
   DporMode dpor = DporMode::optimal;
   std::uint64_t max_executions = 0;    // 0: unbounded; hitting it makes the result incomplete
   std::uint64_t max_depth = 0;         // 0: unbounded; executions longer are cut (incomplete)
+  // Visible-state caching: a prefix that reaches a state whose subtree was explored stops
+  // there (docs/exploration.md, "State caching"). Fewer executions, the same states and bugs.
+  // Goes with dpor none or source (source sets), not optimal: validate() says so.
+  bool state_cache = false;
+  // Bytes the state cache may hold (0: half the machine's memory); past it, new states are
+  // not cached and the exploration goes on without them.
+  std::uint64_t max_memory = 0;
   // Threads that run sampled executions (0: every core). Results do not depend on it:
   // iterations run in fixed chunks, each a function of the seed and its index alone.
   // Exhaustive exploration runs on one worker unless this is set above 1 (opt-in).

@@ -46,6 +46,15 @@ struct Result {
   double elapsed_seconds = 0;
   std::string incomplete;        // non-empty: a bound stopped exploration (never a pass)
   std::uint64_t peak_nodes = 0;  // exhaustive: largest exploration tree (stack + wakeup nodes)
+  // Exhaustive with the state cache (Options::state_cache; docs/exploration.md).
+  std::uint64_t states_cached = 0;  // visible states whose explored subtree is cached
+  std::uint64_t state_lookups = 0;  // states looked up: one per new exploration node
+  std::uint64_t cache_hits = 0;     // prefixes cut at a visited state (not in `executions`)
+  std::uint64_t cache_bytes = 0;    // estimated memory of the cache
+  bool cache_full = false;          // Options::max_memory reached: later states not cached
+  // Estimated probability that two distinct states shared a 64-bit fingerprint:
+  // n(m - n) / 2^64 for n states cached out of m looked up (as TLC estimates it).
+  double collision_probability() const;
   std::vector<Counterexample> counterexamples;
   std::vector<Warning> warnings;  // distinct by message, first occurrence kept
 
