@@ -26,6 +26,10 @@ struct Row {
   double seconds;
   std::uint64_t executions;
   std::uint64_t steps;
+  std::uint64_t states = 0;   // state cache: states cached
+  std::uint64_t lookups = 0;  // ... looked up, and how many of those hit
+  std::uint64_t hits = 0;
+  double hit_rate() const { return lookups ? 100.0 * static_cast<double>(hits) / static_cast<double>(lookups) : 0; }
 };
 
 // The process's peak resident set so far, in MiB (Linux reports ru_maxrss in KiB).
@@ -108,6 +112,39 @@ void cluster_requests() {
   ls::receive();
 }
 
+// n clients each send :inc to a counter server: the server ends the same in every order.
+std::function<void()> counter_server(int clients) {
+  return [clients] {
+    ls::Pid me = ls::self();
+    ls::Pid server = ls::spawn([me, clients] {
+      std::int64_t total = 0;
+      for (int i = 0; i < clients; ++i) {
+        ls::receive(ls::match(ls::atom("inc")));
+        ++total;
+      }
+      ls::send(me, total);
+    });
+    for (int i = 0; i < clients; ++i) ls::spawn([server] { ls::send(server, ls::atom("inc")); });
+    ls::receive();
+  };
+}
+
+// n writers put the same value under one ETS key, each twice.
+std::function<void()> idempotent_writes(int writers) {
+  return [writers] {
+    ls::Pid me = ls::self();
+    ls::ets::Table t = ls::ets::new_table(ls::atom("t"), {.access = ls::ets::Access::public_});
+    for (int i = 0; i < writers; ++i) {
+      ls::spawn([t, me] {
+        t.insert(ls::tuple(ls::atom("k"), 1));
+        t.insert(ls::tuple(ls::atom("k"), 1));
+        ls::send(me, ls::atom("done"));
+      });
+    }
+    for (int i = 0; i < writers; ++i) ls::receive();
+  };
+}
+
 ls::Options with_one_partition() {
   ls::Options o;
   o.faults.partition = true;
@@ -137,10 +174,15 @@ Row run_explore(const std::string& name, std::function<void()> body, ls::DporMod
   double t0 = now_seconds();
   ls::Result r = ls::explore(std::move(body), o);
   double t1 = now_seconds();
-  std::string label = name + ", " + std::string(ls::to_string(mode));
+  std::string label = name + ", " + std::string(ls::to_string(mode)) + (o.state_cache ? " + cache" : "");
   if (o.workers > 1) label += ", " + std::to_string(o.workers) + " workers";
   if (!r.complete()) label += " (incomplete)";
-  return {label, t1 - t0, r.executions, r.steps};
+  return {label, t1 - t0, r.executions, r.steps, r.states_cached, r.state_lookups, r.cache_hits};
+}
+
+ls::Options cached(ls::Options o = {}) {
+  o.state_cache = true;
+  return o;
 }
 
 // A bare fiber round trip (switch in and back out), the floor under one controller step.
@@ -202,6 +244,27 @@ int main(int argc, char** argv) {
     rows.push_back(run_explore("gen_server 2 clients x 2 calls", gen_server_calls(2, 2), mode));
     rows.push_back(run_explore("cluster requests, 1 partition fault", cluster_requests, mode, with_one_partition()));
   }
+  {
+    // Where orders converge, the state cache (with source sets) against optimal DPOR alone.
+    struct Converging {
+      std::string name;
+      std::function<void()> body;
+    };
+    int n = large ? 7 : 6;
+    for (const Converging& c : {Converging{"counter server, " + std::to_string(n) + " clients", counter_server(n)},
+                                Converging{"idempotent ETS writes, 4 writers", idempotent_writes(4)},
+                                Converging{"gen_server 3 clients x 2 calls", gen_server_calls(3, 2)},
+                                Converging{"readers(10)", lockstep_classic::readers(10)},
+                                Converging{"lastzero(8)", lockstep_classic::lastzero(8)}}) {
+      rows.push_back(run_explore(c.name, c.body, ls::DporMode::optimal));
+      rows.push_back(run_explore(c.name, c.body, ls::DporMode::source, cached()));
+    }
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    ls::Options parallel = cached();
+    parallel.workers = cores;
+    rows.push_back(run_explore("counter server, " + std::to_string(n) + " clients", counter_server(n),
+                               ls::DporMode::source, parallel));
+  }
   rows.push_back(run_check("gen_server 3 clients x 2 calls, random", gen_server_calls(3, 2), ls::StrategyKind::random, 20000));
   rows.push_back(run_check("cluster requests, 1 partition fault, random", cluster_requests, ls::StrategyKind::random,
                            20000, with_one_partition()));
@@ -212,22 +275,28 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const Row& r = rows[i];
       std::printf("%s{\"name\": \"%s\", \"seconds\": %.4f, \"executions\": %llu, \"steps\": %llu, "
-                  "\"executions_per_s\": %.0f, \"steps_per_s\": %.0f, \"ns_per_step\": %.1f}",
+                  "\"executions_per_s\": %.0f, \"steps_per_s\": %.0f, \"ns_per_step\": %.1f, "
+                  "\"states_cached\": %llu, \"cache_hit_rate_percent\": %.1f}",
                   i ? ", " : "", r.name.c_str(), r.seconds, (unsigned long long)r.executions,
                   (unsigned long long)r.steps, r.executions / r.seconds, r.steps / r.seconds,
-                  r.seconds * 1e9 / r.steps);
+                  r.seconds * 1e9 / r.steps, (unsigned long long)r.states, r.hit_rate());
     }
     std::printf("]}\n");
     return 0;
   }
-  std::printf("%-46s %10s %12s %14s %14s %10s\n", "scenario", "seconds", "executions", "executions/s",
-              "steps/s", "ns/step");
+  std::printf("%-52s %9s %11s %13s %13s %9s %9s %6s\n", "scenario", "seconds", "executions", "executions/s",
+              "steps/s", "ns/step", "states", "hit%");
   for (const Row& r : rows) {
-    std::printf("%-46s %10.3f %12llu %14.0f %14.0f %10.1f\n", r.name.c_str(), r.seconds,
+    std::printf("%-52s %9.3f %11llu %13.0f %13.0f %9.1f", r.name.c_str(), r.seconds,
                 (unsigned long long)r.executions, r.executions / r.seconds, r.steps / r.seconds,
                 r.seconds * 1e9 / r.steps);
+    if (r.lookups != 0) {
+      std::printf(" %9llu %6.1f\n", (unsigned long long)r.states, r.hit_rate());
+    } else {
+      std::printf(" %9s %6s\n", "-", "-");
+    }
   }
-  std::printf("%-46s %10s %12s %14s %14s %10.1f\n", "bare Boost.Context round trip", "", "", "", "", bare);
+  std::printf("%-52s %9s %11s %13s %13s %9.1f\n", "bare Boost.Context round trip", "", "", "", "", bare);
   std::printf("peak RSS of the whole run: %.1f MiB (steps/s is events/s: one event per step)\n", peak_rss_mib());
   return 0;
 }

@@ -632,7 +632,12 @@ void Explorer::analyse_races() {
     v.push_back(&moved.back());
     reversals.push_back({node, std::move(v)});
   }
-  if (hit_) race_cached_subtree(hb_words_, last_barrier, last_of_pid, spawned_by, moved, reversals);
+  if (hit_) {
+    std::vector<std::size_t> sources;  // the first events of this prefix's own races
+    for (const Race& r : races) sources.push_back(r.j);
+    for (const Disable& d : disables) sources.push_back(d.kill);
+    race_cached_subtree(hb_words_, last_barrier, last_of_pid, spawned_by, sources, moved, reversals);
+  }
   // A sleeping process that covers a reversal makes it redundant (optimal mode); checked
   // against this path's sleepers before taking the lock.
   if (mode == DporMode::optimal) {
@@ -656,8 +661,8 @@ void Explorer::analyse_races() {
 // process not yet born, before its spawner's): program order.
 void Explorer::race_cached_subtree(std::vector<std::uint64_t>& hb_words, std::size_t last_barrier,
                                    const std::vector<std::size_t>& last_of_pid,
-                                   const std::vector<std::size_t>& spawned_by, std::deque<EventRecord>& moved,
-                                   std::vector<Reversal>& reversals) {
+                                   const std::vector<std::size_t>& spawned_by, const std::vector<std::size_t>& sources,
+                                   std::deque<EventRecord>& moved, std::vector<Reversal>& reversals) {
   const std::size_t n = events_.size();
   HappensBefore hb(hb_words, n, /*keep=*/true);
   auto frontier = [&](std::uint32_t pid) -> std::size_t {
@@ -669,18 +674,41 @@ void Explorer::race_cached_subtree(std::vector<std::uint64_t>& hb_words, std::si
     }
     return kNone;
   };
+  // Whether some process of the cached subtree has events there that do not happen after
+  // prefix event i (they would be in notdep(i)).
+  std::vector<std::uint32_t> future_pids;
+  for (const Summary::Touch& t : hit_->touches()) {
+    if (future_pids.empty() || future_pids.back() != t.pid) future_pids.push_back(t.pid);
+  }
+  std::sort(future_pids.begin(), future_pids.end());
+  future_pids.erase(std::unique(future_pids.begin(), future_pids.end()), future_pids.end());
+  auto concurrent_future = [&](std::size_t i) {
+    return std::any_of(future_pids.begin(), future_pids.end(), [&](std::uint32_t q) {
+      std::size_t f = frontier(q);
+      return f == kNone || !(f == i || hb.test(f, i));
+    });
+  };
+  std::vector<bool> is_source(n, false);
+  for (std::size_t j : sources) is_source[j] = true;
   std::vector<bool> expanded(path_.size(), false);
   std::uint64_t expansions = 0;
   for (std::size_t i = last_barrier == kNone ? 0 : last_barrier + 1; i < n; ++i) {
     const EventRecord& e = events_[i];
     std::size_t node = event_node_[i];
     if (e.barrier || node == kNone || expanded[node]) continue;
-    bool races = false;
+    // A race of the prefix's own reverses into notdep(i), which would have held the
+    // subtree's events too: its initials may be a process that runs only there.
+    bool races = is_source[i] && concurrent_future(i);
     for (const core::Access& a : e.accesses) {
+      if (races) break;
       for (const Summary::Touch& t : hit_->touching(a.kind, a.object)) {
-        if (t.pid == e.id.pid || !conflicts(a, e.id, t.access)) continue;
-        // The receive of this event's message is no race (reads-from).
-        if (t.access.mode == core::AccessMode::consume && t.access.peer == e.id) continue;
+        if (t.pid == e.id.pid) continue;
+        // A receive's record names the sender it took from in the cached subtree's own
+        // prefix (a state does not say who sent what is in a mailbox): one whose timeout had
+        // expired races with any send to that mailbox; one that had to wait races with none
+        // (it received this send: reads-from; or another, which commutes with this one).
+        bool due_receive = a.mode == core::AccessMode::append && t.access.mode == core::AccessMode::consume_due;
+        if (!due_receive && (t.access.mode == core::AccessMode::consume || !conflicts(a, e.id, t.access))) continue;
         std::size_t f = frontier(t.pid);
         if (f != kNone && (f == i || hb.test(f, i))) continue;
         races = true;

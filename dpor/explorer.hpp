@@ -118,7 +118,8 @@ class Explorer final : public core::Strategy {
   void analyse_races();
   void race_cached_subtree(std::vector<std::uint64_t>& hb_words, std::size_t last_barrier,
                            const std::vector<std::size_t>& last_of_pid, const std::vector<std::size_t>& spawned_by,
-                           std::deque<core::EventRecord>& moved, std::vector<Reversal>& reversals);
+                           const std::vector<std::size_t>& sources, std::deque<core::EventRecord>& moved,
+                           std::vector<Reversal>& reversals);
   void reverse_race(std::size_t node, Sequence v);
   bool weak_initial(std::uint32_t pid, const core::EventRecord& event, const Sequence& v) const;
   static std::vector<std::uint32_t> initials(const Sequence& v);
