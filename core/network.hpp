@@ -102,10 +102,17 @@ class Network {
       for (std::uint32_t x : p.a) f.add(x);
       for (std::uint32_t x : p.b) f.add(x);
     }
-    for (const Held& h : held) {
-      f.add(static_cast<std::uint64_t>(h.kind)).add((std::uint64_t{h.from.id} << 32) | h.to.id);
-      f.add(h.term.hash()).add((std::uint64_t{h.ref.owner} << 32) | h.ref.seq);
+    // Held traffic goes out destination by destination: in order for each, as a set across.
+    std::uint64_t held_sum = 0;
+    for (std::size_t i = 0; i < held.size(); ++i) {
+      const Held& h = held[i];
+      std::uint64_t place = 0;  // how many held before it go to the same process
+      for (std::size_t j = 0; j < i; ++j) place += held[j].to.id == h.to.id;
+      std::uint64_t x = Fingerprint::spread((static_cast<std::uint64_t>(h.kind) << 56) ^ (std::uint64_t{h.from.id} << 32) ^ h.to.id);
+      x = Fingerprint::spread(x ^ h.term.hash()) + Fingerprint::spread((std::uint64_t{h.ref.owner} << 32 | h.ref.seq) ^ (place << 48));
+      held_sum += Fingerprint::spread(x);
     }
+    f.add(held.size()).add(held_sum);
     for (const Tick& t : ticks) f.add(static_cast<std::uint64_t>(t.deadline)).add(t.partition);
     for (const NodeMonitor& m : node_monitors) f.add((std::uint64_t{m.watcher} << 32) | m.node);
   }

@@ -46,6 +46,8 @@ bool Controller::route(std::uint32_t from_node, Pid to, Network::Held held,
   // Messages obey the partition's mode; signals always wait for a heal or the ticktime.
   if (held.kind == Network::Held::Kind::message && !network_.deferring(from_node, to_node)) return false;
   note(to, [&] { return "held by the partition: " + held.term.to_string(); });
+  // Held traffic reaches `to` in sending order at the heal: ordered like sends to its mailbox.
+  touch(ObjectKind::mailbox, AccessMode::append, to.id);
   network_.held.push_back(std::move(held));
   return false;
 }
@@ -98,6 +100,9 @@ void Controller::heal() {
   network_.ticks.clear();
   std::vector<Network::Held> held = std::move(network_.held);
   network_.held.clear();
+  // Released destination by destination (in sending order for each): independent holds
+  // commute, so which of two was held first must not change what the heal does.
+  std::stable_sort(held.begin(), held.end(), [](const Network::Held& a, const Network::Held& b) { return a.to.id < b.to.id; });
   for (Network::Held& h : held) {
     Process* to = find(h.to);
     if (to == nullptr) continue;
@@ -123,6 +128,7 @@ void Controller::fire_tick(std::uint32_t partition) {
     waiting.push_back(std::move(h));
     return true;
   });
+  std::stable_sort(waiting.begin(), waiting.end(), [](const Network::Held& a, const Network::Held& b) { return a.to.id < b.to.id; });
   for (Network::Held& h : waiting) {
     Process* to = find(h.to);
     if (to == nullptr || !to->alive) continue;
