@@ -192,6 +192,9 @@ TEST_CASE("bad flags and values are usage errors with exit status 2", "[cli]") {
            {"--pct-depth-range 5", "expects MIN..MAX"},
            {"--resample-prob 2", "--resample-prob must be between 0 and 1"},
            {"--dpor fast", "unknown --dpor mode 'fast'"},
+           {"--state-cache --max-memory lots", "--max-memory expects a size such as 512M or 4G, got 'lots'"},
+           {"--state-cache --max-memory 12K", "--max-memory must be at least 1M"},
+           {"--dpor optimal --state-cache", "pass --dpor source with --state-cache"},
            {"extra.so", "unexpected argument 'extra.so'"},
        }) {
     auto r = run(lib + " " + c.args, s.dir);
@@ -327,4 +330,28 @@ TEST_CASE("a crash schedule replays to the crash only on the schedule that crash
   auto passing = run(fixture("crashing") + " --scenario crash_abort --strategy first --iterations 1", s.dir);
   INFO(passing.output);
   REQUIRE(passing.status == 0);
+}
+
+TEST_CASE("the state cache runs fewer executions on converging orders and finds the same bugs", "[cli]") {
+  Scratch s;
+  // bank_ok: optimal DPOR alone explores 12 executions; with the cache, source DPOR fewer.
+  auto plain = require_run(example("bank_ok") + " --exhaustive --workers 1", s.dir, 0, "statistics: 12 executions");
+  auto cached = require_run(example("bank_ok") + " --state-cache --workers 1", s.dir, 0,
+                            "exhaustive exploration (source DPOR, state cache)");
+  REQUIRE_THAT(cached.output, Catch::Contains("state cache: "));
+  REQUIRE_THAT(cached.output, Catch::Contains("fingerprint collision probability"));
+  auto executions = [](const std::string& out) {
+    auto at = out.find("statistics: ");
+    REQUIRE(at != std::string::npos);
+    return std::stoull(out.substr(at + 12));
+  };
+  REQUIRE(executions(cached.output) < executions(plain.output));
+  // The bug is found and replays; --dpor none goes with the cache too.
+  auto found = require_run(example("lost_update") + " --state-cache", s.dir, 1, "assertion failed: both increments are counted");
+  require_replay_matches("lost_update", found, s.dir);
+  require_run(example("register_race") + " --dpor none --state-cache --quiet", s.dir, 1, "counterexample");
+  // --max-memory takes a size with a suffix (tests/test_state_cache.cpp fills a cache).
+  require_run(example("bank_ok") + " --state-cache --max-memory 1M --workers 1", s.dir, 0, "0 counterexamples");
+  auto json = require_run(example("bank_ok") + " --state-cache --json", s.dir, 0, "\"states_cached\": ");
+  REQUIRE_THAT(json.output, Catch::Contains("\"cache_hits\": "));
 }
