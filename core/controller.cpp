@@ -235,6 +235,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   observing_ = strategy.observes_events();
   content_hashed_.clear();
   write_chains_.clear();
+  process_hash_.clear();
   out.abandoned = false;
   out.pruned = false;
   out.final_state = 0;
@@ -264,6 +265,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
           if (observing_) {
             ++barriers_;
             event_.label = mix(event_.id.index, static_cast<std::uint64_t>(clock_));
+            process_hash_.assign(procs_.size(), 0);  // a firing may time out any receive
             strategy.observe(event_);
           }
           continue;
@@ -316,6 +318,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
         // The local state: what the process got back, not who caused it (a message's sender
         // is not part of it), so that different orders can reach the same state.
         p.local = mix(mix(p.local, static_cast<unsigned>(kind)), result_label_);
+        changed_processes(p);
         strategy.observe(event_);
       }
     }
@@ -530,11 +533,40 @@ std::uint64_t Controller::process_state(const Process& p) const {
   return mix(mix(h, links), watchers);
 }
 
+void Controller::changed_processes(const Process& p) {
+  // Every change to another process is logged as an access to it (what DPOR relies on too).
+  process_hash_.resize(procs_.size(), 0);
+  process_hash_[p.pid.id - 1] = 0;
+  for (const Access& a : event_.accesses) {
+    switch (a.kind) {
+      case ObjectKind::life:
+      case ObjectKind::trap:
+      case ObjectKind::links:
+      case ObjectKind::monitors:
+      case ObjectKind::mailbox:
+      case ObjectKind::own_name:
+        if (a.object >= 1 && a.object <= process_hash_.size() && a.mode != AccessMode::read) process_hash_[a.object - 1] = 0;
+        break;
+      default: break;
+    }
+  }
+  for (std::uint32_t child : event_.spawned) {
+    if (child >= 1 && child <= process_hash_.size()) process_hash_[child - 1] = 0;
+  }
+}
+
 std::uint64_t Controller::visible_state() {
   Fingerprint& f = state_;
   f.clear();
   f.add(static_cast<std::uint64_t>(clock_)).add(abort_.has_value()).add(fault_budget_).add(procs_.size());
-  for (const Process* p : procs_) f.add(process_state(*p));
+  // Each process's part is kept from step to step and recomputed only where a step changed it.
+  process_hash_.resize(procs_.size(), 0);
+  for (std::size_t i = 0; i < procs_.size(); ++i) {
+    std::uint64_t& h = process_hash_[i];
+    if (h == 0) h = process_state(*procs_[i]) | 1;
+    assert(h == (process_state(*procs_[i]) | 1) && "a step changed a process without logging an access to it");
+    f.add(h);
+  }
   for (const auto& [name, pid] : names_) f.add(name_key(name.first, name.second)).add(pid);
   for (const auto& [ref, m] : monitors_) f.add(ref_key(ref)).add((std::uint64_t{m.watcher} << 32) | m.target);
   // Timers by ref, deadline and content, not by creation order.

@@ -248,6 +248,7 @@ class Controller final : public StateSource {
 
   EventId sending_event() const { return event_.id; }
   std::uint64_t process_state(const Process& p) const;
+  void changed_processes(const Process& p);  // after p's step: whose part of the state to redo
 
   template <typename F>
   void note(Pid pid, F&& text) {
@@ -298,6 +299,7 @@ class Controller final : public StateSource {
   std::unordered_set<std::uint64_t> content_hashed_;
   std::unordered_map<std::uint64_t, WriteChains> write_chains_;
   Fingerprint state_;  // visible_state()'s buffer, reused
+  std::vector<std::uint64_t> process_hash_;  // process_state(pid - 1) | 1, or 0: to recompute
   std::vector<ExitObserver*> exit_observers_;             // see add_exit_observer()
   std::vector<TraceEvent> trace_;
   ExecutionOutcome outcome_;
