@@ -15,6 +15,7 @@
 #include <lockstep/lockstep.hpp>
 
 #include "bench/classic_benchmarks.hpp"
+#include "bench/converging_benchmarks.hpp"
 
 namespace ls = lockstep;
 namespace ctx = boost::context;
@@ -115,39 +116,6 @@ void cluster_requests() {
   }
   ls::receive();
   ls::receive();
-}
-
-// n clients each send :inc to a counter server: the server ends the same in every order.
-std::function<void()> counter_server(int clients) {
-  return [clients] {
-    ls::Pid me = ls::self();
-    ls::Pid server = ls::spawn([me, clients] {
-      std::int64_t total = 0;
-      for (int i = 0; i < clients; ++i) {
-        ls::receive(ls::match(ls::atom("inc")));
-        ++total;
-      }
-      ls::send(me, total);
-    });
-    for (int i = 0; i < clients; ++i) ls::spawn([server] { ls::send(server, ls::atom("inc")); });
-    ls::receive();
-  };
-}
-
-// n writers put the same value under one ETS key, each twice.
-std::function<void()> idempotent_writes(int writers) {
-  return [writers] {
-    ls::Pid me = ls::self();
-    ls::ets::Table t = ls::ets::new_table(ls::atom("t"), {.access = ls::ets::Access::public_});
-    for (int i = 0; i < writers; ++i) {
-      ls::spawn([t, me] {
-        t.insert(ls::tuple(ls::atom("k"), 1));
-        t.insert(ls::tuple(ls::atom("k"), 1));
-        ls::send(me, ls::atom("done"));
-      });
-    }
-    for (int i = 0; i < writers; ++i) ls::receive();
-  };
 }
 
 ls::Options with_one_partition() {
@@ -266,8 +234,8 @@ int main(int argc, char** argv) {
       std::function<void()> body;
     };
     int n = large ? 7 : 6;
-    for (const Converging& c : {Converging{"counter server, " + std::to_string(n) + " clients", counter_server(n)},
-                                Converging{"idempotent ETS writes, 4 writers", idempotent_writes(4)},
+    for (const Converging& c : {Converging{"counter server, " + std::to_string(n) + " clients", lockstep_converging::counter_server(n)},
+                                Converging{"idempotent ETS writes, 4 writers x 2", lockstep_converging::idempotent_writes(4, 2)},
                                 Converging{"gen_server 3 clients x 2 calls", gen_server_calls(3, 2)},
                                 Converging{"readers(10)", lockstep_classic::readers(10)},
                                 Converging{"lastzero(8)", lockstep_classic::lastzero(8)}}) {
@@ -277,7 +245,7 @@ int main(int argc, char** argv) {
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     ls::Options parallel = cached();
     parallel.workers = cores;
-    rows.push_back(run_explore("counter server, " + std::to_string(n) + " clients", counter_server(n),
+    rows.push_back(run_explore("counter server, " + std::to_string(n) + " clients", lockstep_converging::counter_server(n),
                                ls::DporMode::source, parallel));
   }
   rows.push_back(run_check("gen_server 3 clients x 2 calls, random", gen_server_calls(3, 2), ls::StrategyKind::random, 20000));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 #include <set>
 #include <string>
@@ -13,6 +14,7 @@
 #include "core/engine.hpp"
 #include "dpor/dependency.hpp"
 #include "dpor/explorer.hpp"
+#include "random_program.hpp"
 #include "support.hpp"
 
 namespace lockstep_test {
@@ -97,6 +99,46 @@ inline Exploration explore_parallel_with(const std::function<void()>& root, ls::
   x.complete = r.complete();
   for (const auto& c : r.counterexamples) x.bugs.insert(c.signature());
   return x;
+}
+
+// Calls check(body, none) for the first `count` generated programs (from seed 1 on) small
+// enough for the brute-force oracle, and requires that DPOR's reduction is real over them.
+template <typename Check>
+void for_random_programs(int count, bool extended, Check check) {
+  int checked = 0;
+  std::uint64_t traces = 0, schedules = 0;
+  for (std::uint64_t seed = 1; checked < count; ++seed) {
+    REQUIRE(seed < 3000);  // the generator must keep producing programs small enough
+    auto program = generate_program(seed, 2, 3, extended);
+    auto body = as_scenario(program);
+    Exploration none = explore_with(body, ls::DporMode::none, 3000);
+    if (!none.complete) continue;  // too many schedules for the brute-force oracle
+    INFO("seed " << seed << "\n" << program.describe());
+    check(body, none);
+    ++checked;
+    traces += none.traces.size();
+    schedules += none.executions;
+  }
+  REQUIRE(traces < schedules);
+}
+
+// The offline oracles (hidden "[.oracle]" tests): LOCKSTEP_ORACLE_SEEDS programs (default
+// `seeds`) of seeds 0, 1, ... with up to `ops` operations each; check(body, none) for every
+// one with at most 20,000 schedules. Returns how many were checked.
+template <typename Check>
+std::uint64_t for_oracle_programs(std::uint64_t seeds, int ops, bool extended, Check check) {
+  if (const char* env = std::getenv("LOCKSTEP_ORACLE_SEEDS")) seeds = std::strtoull(env, nullptr, 10);
+  std::uint64_t programs = 0;
+  for (std::uint64_t seed = 0; seed < seeds; ++seed) {
+    auto program = generate_program(seed, 2, ops, extended);
+    auto body = as_scenario(program);
+    Exploration none = explore_with(body, ls::DporMode::none, 20000);
+    if (!none.complete) continue;
+    INFO("seed " << seed << " ops " << ops << (extended ? " extended" : "") << "\n" << program.describe());
+    check(body, none);
+    ++programs;
+  }
+  return programs;
 }
 
 }  // namespace lockstep_test

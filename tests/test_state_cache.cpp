@@ -10,6 +10,7 @@
 
 #include <lockstep/explore.hpp>
 
+#include "bench/converging_benchmarks.hpp"
 #include "dpor/state_cache.hpp"
 #include "dpor_corpus.hpp"
 #include "dpor_oracle.hpp"
@@ -40,47 +41,6 @@ void require_cache_sound(const std::function<void()>& body, const Exploration& n
   REQUIRE(cached.executions <= plain.executions);
 }
 
-template <typename Check>
-void for_random_programs(int count, bool extended, Check check) {
-  int checked = 0;
-  for (std::uint64_t seed = 1; checked < count; ++seed) {
-    REQUIRE(seed < 3000);
-    auto program = lockstep_test::generate_program(seed, 2, 3, extended);
-    auto body = lockstep_test::as_scenario(program);
-    Exploration none = explore_with(body, DporMode::none, 3000);
-    if (!none.complete) continue;  // too many schedules for the brute-force oracle
-    INFO("seed " << seed << "\n" << program.describe());
-    check(body, none);
-    ++checked;
-  }
-}
-
-// n clients each send :inc to a counter server, which adds them up; the root then asks for
-// the total. The server's mailbox and history are the same whichever client came first.
-std::function<void()> counter_server(int clients) {
-  return [clients] {
-    ls::Pid me = ls::self();
-    ls::Pid server = ls::spawn([me, clients] {
-      std::int64_t total = 0;
-      for (int i = 0; i < clients; ++i) {
-        ls::receive(ls::match(atom("inc")));
-        ++total;
-      }
-      ls::send(me, total);
-    });
-    for (int i = 0; i < clients; ++i) ls::spawn([server] { ls::send(server, atom("inc")); });
-    LOCKSTEP_ASSERT(ls::receive() == ls::Term(clients), "every increment is counted");
-  };
-}
-
-// n writers put the same value under one key: the table ends the same in every order.
-std::function<void()> idempotent_writes(int writers) {
-  return [writers] {
-    ls::ets::Table t = ls::ets::new_table(atom("t"), {.access = ls::ets::Access::public_});
-    for (int i = 0; i < writers; ++i) ls::spawn([t] { t.insert(tuple(atom("k"), 1)); });
-  };
-}
-
 }  // namespace
 
 TEST_CASE("with the state cache every mode reaches the end states and bugs of the corpus", "[dpor][cache]") {
@@ -92,19 +52,19 @@ TEST_CASE("with the state cache every mode reaches the end states and bugs of th
 }
 
 TEST_CASE("with the state cache source DPOR reaches the end states and bugs of 150 random programs", "[dpor][cache]") {
-  for_random_programs(150, false, [](const std::function<void()>& body, const Exploration& none) {
+  lockstep_test::for_random_programs(150, false, [](const std::function<void()>& body, const Exploration& none) {
     require_cache_sound(body, none, DporMode::source);
   });
 }
 
 TEST_CASE("with the state cache plain enumeration reaches the end states and bugs of 40 random programs", "[dpor][cache]") {
-  for_random_programs(40, false, [](const std::function<void()>& body, const Exploration& none) {
+  lockstep_test::for_random_programs(40, false, [](const std::function<void()>& body, const Exploration& none) {
     require_cache_sound(body, none, DporMode::none);
   });
 }
 
 TEST_CASE("with the state cache source DPOR reaches the end states and bugs of 100 random ETS and cluster programs", "[dpor][cache][cluster]") {
-  for_random_programs(100, true, [](const std::function<void()>& body, const Exploration& none) {
+  lockstep_test::for_random_programs(100, true, [](const std::function<void()>& body, const Exploration& none) {
     require_cache_sound(body, none, DporMode::source);
   });
 }
@@ -132,8 +92,8 @@ TEST_CASE("the state cache cuts interleavings that converge: fewer executions th
     const char* name;
     std::function<void()> body;
   };
-  for (const Case& c : {Case{"counter server, 3 clients", counter_server(3)},
-                        Case{"idempotent ETS writes, 3 writers", idempotent_writes(3)}}) {
+  for (const Case& c : {Case{"counter server, 3 clients", lockstep_converging::counter_server(3)},
+                        Case{"idempotent ETS writes, 3 writers", lockstep_converging::idempotent_writes(3, 1)}}) {
     INFO(c.name);
     Exploration none = explore_with(c.body, DporMode::none);
     Exploration optimal = explore_with(c.body, DporMode::optimal);
@@ -210,7 +170,7 @@ TEST_CASE("parallel exploration with the state cache reaches the end states and 
 }
 
 TEST_CASE("a full state cache stops caching and the exploration stays complete", "[dpor][cache]") {
-  auto body = counter_server(3);
+  auto body = lockstep_converging::counter_server(3);
   Exploration none = explore_with(body, DporMode::none);
   lockstep::dpor::ExplorerConfig config;
   config.mode = DporMode::source;
@@ -281,30 +241,21 @@ TEST_CASE("the state cache is refused with optimal DPOR, with the fix named", "[
   REQUIRE_THROWS_WITH(o.validate(), Catch::Contains("--max-memory"));
 }
 
-// Offline: the same oracle over many more programs (not run by ctest; hidden by its tag).
-// LOCKSTEP_ORACLE_SEEDS=N (default 2000) programs of each kind, at most 20,000 schedules each:
-//   build/tests/test_state_cache "[.oracle]"
+// Offline: the same oracle over many more programs (not run by ctest; hidden by its tag):
+//   LOCKSTEP_ORACLE_SEEDS=3000 build/tests/test_state_cache "[.oracle]"
 TEST_CASE("offline oracle: the state cache over thousands of random programs", "[.oracle]") {
-  const char* env = std::getenv("LOCKSTEP_ORACLE_SEEDS");
-  const std::uint64_t seeds = env != nullptr ? std::strtoull(env, nullptr, 10) : 2000;
   for (int ops : {3, 4}) {
     for (bool extended : {false, true}) {
-      std::uint64_t programs = 0, plain = 0, cached = 0, hits = 0;
-      for (std::uint64_t seed = 0; seed < seeds; ++seed) {
-        auto program = lockstep_test::generate_program(seed, 2, ops, extended);
-        auto body = lockstep_test::as_scenario(program);
-        Exploration none = explore_with(body, DporMode::none, 20000);
-        if (!none.complete) continue;
-        INFO("seed " << seed << " ops " << ops << (extended ? " extended" : "") << "\n" << program.describe());
+      std::uint64_t plain = 0, cached = 0, hits = 0;
+      std::uint64_t programs = lockstep_test::for_oracle_programs(2000, ops, extended, [&](const auto& body, const Exploration& none) {
         Exploration source = explore_with(body, DporMode::source);
         Exploration c = with_cache(body, DporMode::source);
         REQUIRE(c.final_states == none.final_states);
         REQUIRE(c.bugs == none.bugs);
-        ++programs;
         plain += source.executions;
         cached += c.executions;
         hits += c.cache_hits;
-      }
+      });
       std::printf("ops <= %d%s: %llu programs, source %llu executions, source + cache %llu (+%llu cut at a visited state)\n",
                   ops, extended ? " (ETS and cluster)" : "", (unsigned long long)programs, (unsigned long long)plain,
                   (unsigned long long)cached, (unsigned long long)hits);
