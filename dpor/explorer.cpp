@@ -20,6 +20,11 @@ using core::EventRecord;
 namespace {
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
+// The objects an event may touch, as footprint bits (every bit when not known).
+std::uint64_t may_touch(const EventRecord& e) {
+  return e.unknown || e.barrier || e.footprint == 0 ? ~std::uint64_t{0} : e.footprint;
+}
+
 // Happens-before of one execution: row i is the set of events that happen before event i,
 // one flat bit matrix (reused across executions: no allocation per event).
 class HappensBefore {
@@ -795,22 +800,33 @@ EventRecord Explorer::probe_next(std::size_t node, const Sequence& v, std::uint3
 std::vector<std::uint32_t> Explorer::initials(const Sequence& v) {
   std::vector<std::uint32_t> out;
   std::vector<std::uint32_t> seen;
+  std::uint64_t before = 0;  // what the events of v before i may touch
   for (std::size_t i = 0; i < v.size(); ++i) {
     std::uint32_t pid = v[i]->id.pid;
-    if (std::find(seen.begin(), seen.end(), pid) != seen.end()) continue;
-    seen.push_back(pid);
-    bool first = true;
-    for (std::size_t k = 0; k < i && first; ++k) {
-      if (dependent(*v[k], *v[i])) first = false;
+    std::uint64_t touches = may_touch(*v[i]);
+    if (std::find(seen.begin(), seen.end(), pid) == seen.end()) {
+      seen.push_back(pid);
+      bool first = true;
+      if ((touches & before) != 0) {
+        for (std::size_t k = 0; k < i && first; ++k) {
+          if (dependent(*v[k], *v[i])) first = false;
+        }
+      }
+      if (first) out.push_back(pid);
     }
-    if (first) out.push_back(pid);
+    before |= touches;
   }
   return out;
 }
 
 bool Explorer::weak_initial(std::uint32_t pid, const EventRecord& event, const Sequence& v) const {
+  std::uint64_t before = 0;  // what the events of v before i may touch
   for (std::size_t i = 0; i < v.size(); ++i) {
-    if (v[i]->id.pid != pid) continue;
+    if (v[i]->id.pid != pid) {
+      before |= may_touch(*v[i]);
+      continue;
+    }
+    if ((may_touch(*v[i]) & before) == 0) return true;  // no common object: no dependency
     for (std::size_t k = 0; k < i; ++k) {
       if (dependent(*v[k], *v[i])) return false;
     }
@@ -824,6 +840,7 @@ bool Explorer::weak_initial(std::uint32_t pid, const EventRecord& event, const S
   // which had the target died first would cascade): after events that are not in v, such
   // as that death, the process may do the heavier thing, which v's reversal must reach.
   if (event.heavier_alternative) return false;
+  if ((may_touch(event) & before) == 0) return true;
   return std::none_of(v.begin(), v.end(), [&](const EventRecord* e) { return dependent(event, *e); });
 }
 
