@@ -490,7 +490,7 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
     if (path_.empty()) tree_->stop_all();  // no step had a choice to make: nothing to explore
   }
   if (tree_->mode != DporMode::none) analyse_races();
-  if (on_execution) on_execution(events_, summary);
+  if (on_execution) on_execution(events_.copy(), summary);
 }
 
 void Explorer::analyse_races() {

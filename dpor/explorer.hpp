@@ -132,7 +132,31 @@ class Explorer final : public core::Strategy {
   std::shared_ptr<ExplorationTree> tree_;
   core::Probe probe_;
   std::vector<PathEntry> path_;
-  std::vector<core::EventRecord> events_;  // current execution, barriers included
+  // The current execution's events, barriers included. The records keep their buffers from
+  // one execution to the next: once warmed up, recording an event allocates nothing.
+  class EventLog {
+   public:
+    void clear() { size_ = 0; }
+    void push_back(const core::EventRecord& e) {
+      if (size_ < items_.size()) {
+        items_[size_] = e;
+      } else {
+        items_.push_back(e);
+      }
+      ++size_;
+    }
+    std::size_t size() const { return size_; }
+    core::EventRecord& operator[](std::size_t i) { return items_[i]; }
+    const core::EventRecord& operator[](std::size_t i) const { return items_[i]; }
+    std::vector<core::EventRecord> copy() const {
+      return {items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(size_)};
+    }
+
+   private:
+    std::vector<core::EventRecord> items_;
+    std::size_t size_ = 0;
+  };
+  EventLog events_;
   std::vector<std::size_t> event_node_;    // node of each event (npos for barriers)
   std::vector<Sleeper> pending_sleep_;     // sleep set for the next new node
   // Race analysis buffers, reused across executions: the happens-before bit matrix, and
