@@ -1,7 +1,9 @@
 #include "dpor/explorer.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
+#include <thread>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -19,6 +21,31 @@ using core::EventRecord;
 
 namespace {
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+// A test-and-test-and-set lock that yields the core after a while spinning.
+class SpinMutex {
+ public:
+  void lock() {
+    for (int spins = 0;; ++spins) {
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (++spins > 64) {
+          std::this_thread::yield();
+          spins = 0;
+        } else {
+#if defined(__x86_64__) || defined(__i386__)
+          __builtin_ia32_pause();
+#endif
+        }
+      }
+    }
+  }
+  bool try_lock() { return !locked_.load(std::memory_order_relaxed) && !locked_.exchange(true, std::memory_order_acquire); }
+  void unlock() { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
 
 // The objects an event may touch, as footprint bits (every bit when not known).
 std::uint64_t may_touch(const EventRecord& e) {
@@ -192,8 +219,10 @@ class ExplorationTree {
   const std::uint64_t max_depth;
   const bool stop_at_bug;
   const std::unique_ptr<StateCache> cache;  // null: no state caching
-  std::mutex mutex;
-  std::condition_variable work;  // open work appeared, or the exploration ended
+  // Held for short spells at every new node: spinning beats parking the thread (a futex
+  // sleep and wake-up cost more than the critical section).
+  SpinMutex mutex;
+  std::condition_variable_any work;  // open work appeared, or the exploration ended
   ExplorerStats stats;
   std::unique_ptr<WakeupNode> root_wakeup = std::make_unique<WakeupNode>();
   std::shared_ptr<TreeNode> root;
@@ -377,6 +406,7 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
       // Explored before with no more sleepers: stop here. The parent's subtree summary gets
       // what the cached subtree touched, and end_execution races this prefix against it.
       std::lock_guard lock(t.mutex);
+      publish();
       TreeNode& parent = *path_[k - 1].node;
       if (parent.summary && !after_barrier) parent.summary->merge(*summary);
       hit_ = std::move(summary);
@@ -384,6 +414,7 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
     }
   }
   std::lock_guard lock(t.mutex);
+  publish();
   auto n = std::make_shared<TreeNode>();
   n->state = state;
   n->after_barrier = after_barrier;
@@ -456,16 +487,11 @@ void Explorer::observe(const EventRecord& event) {
   event_node_.push_back(k);
   PathEntry& e = path_[k];
   if (!e.published) {  // the branch's first run: later siblings sleep on what it did
-    auto record = std::make_shared<const EventRecord>(event);
-    std::lock_guard lock(tree_->mutex);
-    TreeNode& n = *e.node;
-    n.claims[e.seq].event = record;
-    if (n.summary) n.summary->add(event);
-    if (tree_->mode == DporMode::optimal) {
-      for (auto& c : n.wakeup->children) {
-        if (c->pid == e.chosen) c->event = event;
-      }
-    }
+    // Published under the next lock this worker takes anyway (the next node, or the end of
+    // the execution): one lock per step. Until then a sibling does not sleep on it, and a
+    // wakeup-tree insertion sees it as unknown: redundancy at worst, never a lost trace.
+    unpublished_ = std::make_shared<const EventRecord>(event);
+    unpublished_node_ = k;
     e.published = true;
   }
   // A sleeping process stays asleep past events independent of what it would do.
@@ -475,9 +501,25 @@ void Explorer::observe(const EventRecord& event) {
   }
 }
 
+// Called with the tree locked: what observe() left to publish.
+void Explorer::publish() {
+  if (!unpublished_) return;
+  const PathEntry& e = path_[unpublished_node_];
+  TreeNode& n = *e.node;
+  n.claims[e.seq].event = unpublished_;
+  if (n.summary) n.summary->add(*unpublished_);
+  if (tree_->mode == DporMode::optimal) {
+    for (auto& c : n.wakeup->children) {
+      if (c->pid == e.chosen) c->event = *unpublished_;
+    }
+  }
+  unpublished_.reset();
+}
+
 void Explorer::end_execution(const core::ExecutionSummary& summary) {
   {
     std::lock_guard lock(tree_->mutex);
+    publish();
     ExplorerStats& st = tree_->stats;
     if (summary.abandoned) {
       if (!cut_ && !summary.pruned) ++st.blocked;

@@ -116,6 +116,7 @@ class Explorer final : public core::Strategy {
   bool steal();
   std::size_t pick_new_node(const core::Choice& choice, std::size_t k, bool after_barrier);
   void analyse_races();
+  void publish();
   void race_cached_subtree(std::vector<std::uint64_t>& hb_words, std::size_t last_barrier,
                            const std::vector<std::size_t>& last_of_pid, const std::vector<std::size_t>& spawned_by,
                            const std::vector<std::size_t>& sources, std::deque<core::EventRecord>& moved,
@@ -173,6 +174,9 @@ class Explorer final : public core::Strategy {
   std::size_t next_node_ = 0;
   bool cut_ = false;  // the current execution hit --max-depth
   bool barrier_since_node_ = false;  // a timer fired since the last node's event
+  // The first event of a newly taken branch, not yet in the tree (see observe).
+  std::shared_ptr<const core::EventRecord> unpublished_;
+  std::size_t unpublished_node_ = 0;
   // The current execution stopped at a visited state: what its subtree touched.
   std::shared_ptr<const Summary> hit_;
 };
