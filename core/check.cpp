@@ -167,8 +167,8 @@ Result run_on(Controller& controller, const std::function<void()>& root, Strateg
       ++result.blocked;
       continue;
     }
-    // A prefix cut at a visited state is no execution, but a bug found on its way is real.
-    if (out.pruned && !out.counterexample) continue;
+    // A prefix cut at a visited state is no execution, but what happened on its way is real:
+    // its counterexample and warnings count.
     if (!out.pruned) {
       ++result.executions;
       result.steps += out.steps;
@@ -193,7 +193,7 @@ Result run_on(Controller& controller, const std::function<void()>& root, Strateg
     }
     result += part;
     if (!result.ok() && !options.keep_going) break;
-    if (options.progress && result.executions % options.progress_every == 0) {
+    if (options.progress && !out.pruned && result.executions % options.progress_every == 0) {
       options.progress(result.executions);
     }
   }
