@@ -190,6 +190,7 @@ void Controller::begin_event(EventId id, bool barrier) {
   event_.spawned.clear();
   event_.accesses.clear();
   event_.footprint = 0;
+  event_.write_footprint = 0;
   event_.conditions.clear();
   event_.plain_alternative = 0;
   event_.heavier_alternative = false;

@@ -136,8 +136,14 @@ class Controller final : public StateSource {
       event_.accesses.push_back(Access{kind, mode, object, peer, causes_});
       // Every nif access member-reads shared_any, which conflicts only with a write of it:
       // leave those reads out of the footprint, and let such a (rare) write match everything.
-      if (kind != ObjectKind::shared_any) event_.footprint |= footprint_bit(kind, object);
-      else if (mode != AccessMode::member_read) event_.footprint = ~std::uint64_t{0};
+      bool reads = mode == AccessMode::read || mode == AccessMode::member_read;
+      if (kind != ObjectKind::shared_any) {
+        std::uint64_t bit = footprint_bit(kind, object);
+        event_.footprint |= bit;
+        if (!reads) event_.write_footprint |= bit;
+      } else if (!reads) {
+        event_.footprint = event_.write_footprint = ~std::uint64_t{0};
+      }
     }
   }
   // While alive, what the event touches is a consequence of the state of `object` (and of

@@ -74,6 +74,9 @@ struct EventRecord {
   // One bit per object accessed (footprint_bit): two events whose footprints share no bit
   // touch no common object, so the dependency check can stop there. 0: not computed.
   std::uint64_t footprint = 0;
+  // The bits of the objects it accesses other than by reading (read, member_read): two
+  // events conflict only on an object one of them writes, appends to, consumes from, ...
+  std::uint64_t write_footprint = 0;
   std::vector<Access> conditions;         // the state (kind, object) that decided consequences
   // Bit i set: had condition i gone the other way, the event would have done only its
   // unconditional accesses (e.g. `link` to a live process instead of a dead one).

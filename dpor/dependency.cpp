@@ -48,7 +48,11 @@ bool dependent(const EventRecord& first, const EventRecord& second) {
   if (first.barrier || second.barrier || first.unknown || second.unknown) return true;
   if (first.id.pid == second.id.pid) return true;
   // Disjoint footprints: no object in common (a footprint of 0 was not computed: look).
-  if (first.footprint != 0 && second.footprint != 0 && (first.footprint & second.footprint) == 0) return false;
+  if (first.footprint != 0 && second.footprint != 0) {
+    if ((first.footprint & second.footprint) == 0) return false;
+    // Only reads in common (read, member_read): they commute.
+    if (((first.write_footprint & second.footprint) | (first.footprint & second.write_footprint)) == 0) return false;
+  }
   for (const Access& a : first.accesses) {
     for (const Access& b : second.accesses) {
       if (conflicts(a, first.id, b)) return true;
