@@ -567,6 +567,7 @@ int report(const CliOptions& cli, const ls::ScenarioInfo& info, const ls::Result
   std::cout << " in " << r.executions << " execution" << (r.executions == 1 ? "" : "s") << " ("
             << r.steps << " steps";
   if (cli.exhaustive) std::cout << ", " << r.blocked << " blocked by sleep sets";
+  if (cli.options.state_cache) std::cout << ", " << r.cache_hits << " cut at visited states";
   std::cout << ")\n";
   if (!r.incomplete.empty()) std::cout << "incomplete: " << r.incomplete << "\n";
   if (cli.exhaustive) {
