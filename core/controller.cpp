@@ -478,8 +478,6 @@ void Controller::deliver(Pid to, Term msg) {
   }
 }
 
-std::uint64_t Controller::WriteChains::mix_fields(std::uint64_t a, std::uint64_t b) { return mix(a, b); }
-
 void Controller::touch_shared(const SharedAccess& a) {
   if (observing_ && !content_hashed_.contains(a.object)) {
     // An object whose contents nothing hashes (a user's nif_sync object; 0: unknown): what

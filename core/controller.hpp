@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/fingerprint.hpp"
+#include "core/mix.hpp"
 #include "core/network.hpp"
 #include "core/process.hpp"
 #include "core/strategy.hpp"
@@ -299,8 +300,7 @@ class Controller final : public StateSource {
     std::uint64_t whole = 0;
     std::unordered_map<std::uint64_t, std::uint64_t> keys;
     std::uint64_t key_sum = 0;  // sum of Fingerprint::spread(chain) over keys
-    std::uint64_t contents() const { return mix_fields(whole, key_sum); }
-    static std::uint64_t mix_fields(std::uint64_t a, std::uint64_t b);
+    std::uint64_t contents() const { return mix(whole, key_sum); }
   };
   std::unordered_set<std::uint64_t> content_hashed_;
   std::unordered_map<std::uint64_t, WriteChains> write_chains_;

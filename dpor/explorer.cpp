@@ -1,19 +1,18 @@
 #include "dpor/explorer.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <thread>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 
 #include "dpor/dependency.hpp"
-#include "lockstep/errors.hpp"
-
-#include <unistd.h>
 
 namespace lockstep::dpor {
 
@@ -46,6 +45,15 @@ class SpinMutex {
  private:
   std::atomic<bool> locked_{false};
 };
+
+// The pids of a sleep set, sorted (how the state cache compares sleep sets).
+template <typename Sleepers>
+std::vector<std::uint32_t> sorted_pids(const Sleepers& sleepers) {
+  std::vector<std::uint32_t> pids;
+  for (const auto& s : sleepers) pids.push_back(s.first);
+  std::sort(pids.begin(), pids.end());
+  return pids;
+}
 
 // The objects an event may touch, as footprint bits (every bit when not known).
 std::uint64_t may_touch(const EventRecord& e) {
@@ -199,12 +207,7 @@ class ExplorationTree {
   // it was explored with, and its subtree's summary into its parent's.
   void seal(TreeNode& n) {
     if (!cache) return;
-    if (n.state != 0) {
-      std::vector<std::uint32_t> sleeping;
-      for (const auto& s : n.sleep) sleeping.push_back(s.first);
-      std::sort(sleeping.begin(), sleeping.end());
-      cache->insert(n.state, std::move(sleeping), n.summary);
-    }
+    if (n.state != 0) cache->insert(n.state, sorted_pids(n.sleep), n.summary);
     if (n.summary && n.parent && !n.after_barrier) n.parent->summary->merge(*n.summary);
     n.summary.reset();
   }
@@ -399,10 +402,7 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
   std::uint64_t state = 0;
   if (t.cache && k > 0 && choice.states != nullptr) {
     state = choice.states->visible_state();
-    std::vector<std::uint32_t> sleeping;
-    for (const Sleeper& s : pending_sleep_) sleeping.push_back(s.first);
-    std::sort(sleeping.begin(), sleeping.end());
-    if (auto summary = t.cache->covering(state, sleeping)) {
+    if (auto summary = t.cache->covering(state, sorted_pids(pending_sleep_))) {
       // Explored before with no more sleepers: stop here. The parent's subtree summary gets
       // what the cached subtree touched, and end_execution races this prefix against it.
       std::lock_guard lock(t.mutex);
@@ -702,8 +702,9 @@ void Explorer::analyse_races() {
 // next, and those racing with this prefix's events would have put backtrack points on it
 // (the pitfall of Yang et al., SPIN 2008). The summary knows what they touched, not in which
 // order, so every prefix event that one of them could race with gets its node fully
-// expanded: each enabled process is a branch there (sound for source sets and wakeup
-// trees alike; sleeping processes still cover theirs). A future event of process q cannot
+// expanded: each enabled process is a branch there (a superset of any source set; sleeping
+// processes still cover theirs; not enough for wakeup trees, docs/exploration.md, which is
+// why the cache goes with source DPOR). A future event of process q cannot
 // race with a prefix event that happens before q's last event in the prefix (or, for a
 // process not yet born, before its spawner's): program order.
 void Explorer::race_cached_subtree(std::vector<std::uint64_t>& hb_words, std::size_t last_barrier,
@@ -721,19 +722,19 @@ void Explorer::race_cached_subtree(std::vector<std::uint64_t>& hb_words, std::si
     }
     return kNone;
   };
+  // Prefix event i happens before every event process q has in the cached subtree.
+  auto before_future_of = [&](std::size_t i, std::uint32_t q) {
+    std::size_t f = frontier(q);
+    return f != kNone && (f == i || hb.test(f, i));
+  };
   // Whether some process of the cached subtree has events there that do not happen after
   // prefix event i (they would be in notdep(i)).
   std::vector<std::uint32_t> future_pids;
-  for (const Summary::Touch& t : hit_->touches()) {
-    if (future_pids.empty() || future_pids.back() != t.pid) future_pids.push_back(t.pid);
-  }
+  for (const Summary::Touch& t : hit_->touches()) future_pids.push_back(t.pid);
   std::sort(future_pids.begin(), future_pids.end());
   future_pids.erase(std::unique(future_pids.begin(), future_pids.end()), future_pids.end());
   auto concurrent_future = [&](std::size_t i) {
-    return std::any_of(future_pids.begin(), future_pids.end(), [&](std::uint32_t q) {
-      std::size_t f = frontier(q);
-      return f == kNone || !(f == i || hb.test(f, i));
-    });
+    return std::any_of(future_pids.begin(), future_pids.end(), [&](std::uint32_t q) { return !before_future_of(i, q); });
   };
   std::vector<bool> is_source(n, false);
   for (std::size_t j : sources) is_source[j] = true;
@@ -756,8 +757,7 @@ void Explorer::race_cached_subtree(std::vector<std::uint64_t>& hb_words, std::si
         // (it received this send: reads-from; or another, which commutes with this one).
         bool due_receive = a.mode == core::AccessMode::append && t.access.mode == core::AccessMode::consume_due;
         if (!due_receive && (t.access.mode == core::AccessMode::consume || !conflicts(a, e.id, t.access))) continue;
-        std::size_t f = frontier(t.pid);
-        if (f != kNone && (f == i || hb.test(f, i))) continue;
+        if (before_future_of(i, t.pid)) continue;
         races = true;
         break;
       }

@@ -111,7 +111,8 @@ T parse_number(const std::string& flag, const std::string& text) {
 }
 
 // A size in bytes, with an optional K, M or G suffix (powers of 1024).
-std::uint64_t parse_size(const std::string& flag, std::string text) {
+std::uint64_t parse_size(const std::string& flag, const std::string& given) {
+  std::string text = given;
   std::uint64_t scale = 1;
   if (!text.empty()) {
     switch (text.back()) {
@@ -125,7 +126,7 @@ std::uint64_t parse_size(const std::string& flag, std::string text) {
   std::uint64_t n = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() || n > UINT64_MAX / scale) {
-    throw UsageFailure(flag + " expects a size such as 512M or 4G, got '" + text + "'");
+    throw UsageFailure(flag + " expects a size such as 512M or 4G, got '" + given + "'");
   }
   return n * scale;
 }
