@@ -176,20 +176,22 @@ double bare_switch_ns(std::uint64_t rounds) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  double warmup = 1.5;
   bool json = false, large = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--json") == 0) json = true;
     else if (std::strcmp(argv[i], "--large") == 0) large = true;
     else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) g_only = argv[++i];
+    else if (std::strcmp(argv[i], "--warmup") == 0 && i + 1 < argc) warmup = std::atof(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: lockstep-bench [--json] [--large] [--only TEXT]\n");
+      std::fprintf(stderr, "usage: lockstep-bench [--json] [--large] [--only TEXT] [--warmup SECONDS]\n");
       return 2;
     }
   }
   // The core's clock ramps up under load over about a second (measured: the first second of
   // fiber switches ran at 100+ ns a round trip, then 7 ns): spin first so that the first
-  // rows are not measured on a cold core.
-  for (double t0 = now_seconds(); now_seconds() - t0 < 1.5;) {
+  // rows are not measured on a cold core. --warmup 0 skips it (for profiling one row).
+  for (double t0 = now_seconds(); now_seconds() - t0 < warmup;) {
   }
   std::vector<Row> rows;
   rows.push_back(run_check("ping-pong 1000 rounds, first", [] { ping_pong(1000); }, ls::StrategyKind::first, 200));

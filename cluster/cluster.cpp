@@ -12,7 +12,7 @@ using core::OpKind;
 using core::PendingOp;
 
 namespace {
-core::OpResult& perform(const char* api, PendingOp op) {
+core::OpResult& perform(const char* api, PendingOp&& op) {
   return Controller::perform(Controller::current(api), std::move(op));
 }
 Term node_term(const Term& node, const char* api) {

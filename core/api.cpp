@@ -18,7 +18,7 @@ using core::Process;
 
 namespace {
 
-core::OpResult& sync(Process& p, PendingOp op) { return Controller::perform(p, std::move(op)); }
+core::OpResult& sync(Process& p, PendingOp&& op) { return Controller::perform(p, std::move(op)); }
 
 Pid do_spawn(std::function<void()> f, const SpawnOpts& o, bool link, const char* api) {
   Process& p = Controller::current(api);

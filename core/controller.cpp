@@ -153,7 +153,7 @@ std::uint32_t running_pid_id() noexcept { return tl_process != nullptr ? tl_proc
 // changes what that process does next, though no operation returned it: it goes into the
 // step's result, hence into the process's local state.
 void note_raised(const Term& reason) noexcept {
-  if (tl_controller != nullptr && tl_process != nullptr && tl_controller->observing()) {
+  if (tl_controller != nullptr && tl_process != nullptr && tl_controller->tracking_states()) {
     tl_controller->record_result(mix(0x7261697365ULL, reason.hash()));
   }
 }
@@ -234,6 +234,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   trace_.clear();
   ExecutionOutcome& out = outcome_;
   observing_ = strategy.observes_events();
+  tracking_states_ = observing_ && strategy.observes_states();
   content_hashed_.clear();
   write_chains_.clear();
   process_hash_.clear();
@@ -266,7 +267,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
           if (observing_) {
             ++barriers_;
             event_.label = mix(event_.id.index, static_cast<std::uint64_t>(clock_));
-            process_hash_.assign(procs_.size(), 0);  // a firing may time out any receive
+            if (tracking_states_) process_hash_.assign(procs_.size(), 0);  // a firing may time out any receive
             strategy.observe(event_);
           }
           continue;
@@ -285,7 +286,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
       ++step_;
       std::size_t index = 0;
       if (enabled_.size() > 1 || observing_) {
-        index = strategy.pick(Choice{step_, enabled_, observing_ ? this : nullptr});
+        index = strategy.pick(Choice{step_, enabled_, tracking_states_ ? this : nullptr});
         if (index == kAbandon || index == kPrune) {
           out.abandoned = true;
           out.pruned = index == kPrune;
@@ -306,7 +307,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
       ++p.events;
       OpKind kind = p.op.kind;
       execute(p);
-      if (observing_) {
+      if (tracking_states_) {
         std::uint64_t label = mix(mix(event_.id.pid, event_.id.index), static_cast<unsigned>(kind));
         // Accesses are a set: the order a cascade logged them in is not part of the event.
         std::uint64_t footprint = 0;
@@ -320,10 +321,10 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
         // is not part of it), so that different orders can reach the same state.
         p.local = mix(mix(p.local, static_cast<unsigned>(kind)), result_label_);
         changed_processes(p);
-        strategy.observe(event_);
       }
+      if (observing_) strategy.observe(event_);
     }
-    if (observing_ && !out.abandoned) out.final_state = visible_state();
+    if (tracking_states_ && !out.abandoned) out.final_state = visible_state();
     if (!abort_ && !out.abandoned) {
       Process& root_process = *procs_.front();
       if (root_process.alive) {
@@ -473,13 +474,13 @@ void Controller::deliver(Pid to, Term msg) {
   touch(ObjectKind::mailbox, AccessMode::append, to.id);
   Process* p = find(to);
   if (p != nullptr && p->alive) {
-    std::uint64_t hash = observing_ ? msg.hash() : 0;
+    std::uint64_t hash = tracking_states_ ? msg.hash() : 0;
     p->mailbox.push_back(Message{std::move(msg), event_.id, hash});
   }
 }
 
 void Controller::touch_shared(const SharedAccess& a) {
-  if (observing_ && !content_hashed_.contains(a.object)) {
+  if (tracking_states_ && !content_hashed_.contains(a.object)) {
     // An object whose contents nothing hashes (a user's nif_sync object; 0: unknown): what
     // the operation could read is the chain of writes to it, which goes into the caller's
     // local state; a write extends the chain with who wrote (in which local state) over what.
@@ -901,7 +902,7 @@ void Controller::execute(Process& p) {
       return;
     }
   }
-  if (observing_) {
+  if (tracking_states_) {
     // What the operation returned is part of the event (hashed before the process takes it).
     const OpResult& r = p.result;
     std::uint64_t h = mix(r.has_value ? r.term.hash() : 0, r.flag);
@@ -910,10 +911,6 @@ void Controller::execute(Process& p) {
     result_label_ = h;
   }
   if (p.alive && !halted()) resume(p);
-}
-
-void Controller::record_result(std::uint64_t hash) {
-  if (observing_) result_label_ = mix(result_label_, hash);
 }
 
 void Controller::signal_exit(Pid from, Process& to, const Term& reason) {

@@ -88,7 +88,7 @@ class Controller final : public StateSource {
   // Stop at a sync point with `p.op` filled; returns once the operation has executed.
   void sync(Process& p);
   // Fills p's pending operation, stops at the sync point, and returns what it gave back.
-  static OpResult& perform(Process& p, PendingOp op) {
+  static OpResult& perform(Process& p, PendingOp&& op) {
     p.op = std::move(op);
     p.controller->sync(p);
     return p.result;
@@ -115,13 +115,13 @@ class Controller final : public StateSource {
   // local state, mailbox, links, monitors, trap flag and name, the registries, timers, the
   // virtual clock, the cluster, whether a counterexample was found, and every model
   // component's state. Two prefixes with the same visible state have the same futures.
-  // Meaningful only while observing (the local chains are kept only then).
+  // Meaningful only while tracking states (the local chains are kept only then).
   std::uint64_t visible_state() override;
   // A model component that hashes the contents of shared object `object` in its
   // execution_local state says so; other nif_sync objects (the user's own) are tracked by
   // the chain of writes applied to them (see touch_shared).
   void hashes_contents_of(std::uint64_t object) {
-    if (observing_) content_hashed_.insert(object);
+    if (tracking_states_) content_hashed_.insert(object);
   }
   std::int64_t clock() const { return clock_; }
   // Tie-break for equal deadlines: by process, then its own order (independent of others).
@@ -180,9 +180,13 @@ class Controller final : public StateSource {
     std::uint64_t saved_;
   };
   // A value a model operation returned after its sync point: part of the step's label (the
-  // process's local state), so different reads make different states. No-op unless observing.
-  void record_result(std::uint64_t hash);
+  // process's local state), so different reads make different states. No-op unless the
+  // strategy observes states.
+  void record_result(std::uint64_t hash) {
+    if (tracking_states_) result_label_ = mix(result_label_, hash);
+  }
   bool observing() const { return observing_; }
+  bool tracking_states() const { return tracking_states_; }
   // Logs what a nif_sync-style operation touches (see SharedAccess).
   void touch_shared(const SharedAccess& a);
   // Appends `msg` to `to`'s mailbox as part of the current step (dropped if `to` is dead).
@@ -320,8 +324,9 @@ class Controller final : public StateSource {
   void mirror_choice(std::uint32_t pid);
   std::size_t abort_steps_ = 0;
   Process* running_ = nullptr;
-  bool observing_ = false;
-  std::uint64_t causes_ = 0;  // conditions in force (see Consequences)  // strategy.observes_events(): log accesses, pick every step
+  bool observing_ = false;        // strategy.observes_events(): log accesses, pick every step
+  bool tracking_states_ = false;  // strategy.observes_states(): keep what visible_state() hashes
+  std::uint64_t causes_ = 0;      // conditions in force (see Consequences)
   EventRecord event_;       // the event being executed (when observing)
   std::uint64_t result_label_ = 0;  // hash of what event_ returned (see record_result)
   std::int64_t clock_ = 0;

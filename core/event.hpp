@@ -6,7 +6,8 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 namespace lockstep::core {
 
@@ -64,20 +65,26 @@ inline std::uint64_t footprint_bit(ObjectKind kind, std::uint64_t object) {
   return std::uint64_t{1} << (h >> 58);
 }
 
+// Records are copied often (wakeup trees, sleep sets, reversed races): the usual handful of
+// accesses, and the rare spawn, kill or condition, live inline rather than on the heap.
+template <typename T, std::size_t N>
+using InlineVector = boost::container::small_vector<T, N>;
+
 struct EventRecord {
   EventId id;
   bool barrier = false;                   // a timer firing: ordered with everything
   bool unknown = false;                   // not executed yet: dependent with everything
-  std::uint64_t label = 0;                // hash of what the event did and returned
-  std::vector<std::uint32_t> spawned;     // pids created by this event (spawn; fault actors)
-  std::vector<Access> accesses;
+  std::uint64_t label = 0;                // hash of what the event did and returned (0 unless
+                                          // the strategy observes states)
+  InlineVector<std::uint32_t, 2> spawned;   // pids created by this event (spawn; fault actors)
+  InlineVector<Access, 4> accesses;
   // One bit per object accessed (footprint_bit): two events whose footprints share no bit
   // touch no common object, so the dependency check can stop there. 0: not computed.
   std::uint64_t footprint = 0;
   // The bits of the objects it accesses other than by reading (read, member_read): two
   // events conflict only on an object one of them writes, appends to, consumes from, ...
   std::uint64_t write_footprint = 0;
-  std::vector<Access> conditions;         // the state (kind, object) that decided consequences
+  InlineVector<Access, 1> conditions;       // the state (kind, object) that decided consequences
   // Bit i set: had condition i gone the other way, the event would have done only its
   // unconditional accesses (e.g. `link` to a live process instead of a dead one).
   std::uint64_t plain_alternative = 0;
@@ -85,7 +92,7 @@ struct EventRecord {
   // live process: had the target died first, it would cascade). A sleeping process whose
   // recorded event is such is not assumed to commute past sequences it is absent from.
   bool heavier_alternative = false;
-  std::vector<std::uint32_t> killed;      // processes this event killed (other than itself)
+  InlineVector<std::uint32_t, 2> killed;    // processes this event killed (other than itself)
 };
 
 }  // namespace lockstep::core

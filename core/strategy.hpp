@@ -41,8 +41,8 @@ struct Choice {
   std::uint64_t step;                    // 1-based number of the step about to run
   std::span<const Candidate> enabled;    // at least two: the scenario's processes sorted by
                                          // pid, then fault actors (lockstep/faults.hpp)
-  // The visible state before this step, computed on demand (only for explorers, which
-  // observe events: the local chains are kept only then).
+  // The visible state before this step, computed on demand (only for strategies that
+  // observe states: the local chains are kept only then).
   StateSource* states = nullptr;
 };
 
@@ -51,7 +51,7 @@ struct ExecutionSummary {
   bool counterexample = false;
   bool abandoned = false;
   bool pruned = false;  // abandoned at a visited state (kPrune), not for a sleep set
-  std::uint64_t final_state = 0;  // fingerprint of the end state (when events are observed)
+  std::uint64_t final_state = 0;  // fingerprint of the end state (when states are observed)
 };
 
 // pick() may return this to abandon the execution (e.g. it is sleep-set blocked).
@@ -75,6 +75,10 @@ class Strategy {
   // Explorers that return true are asked to pick at every step (even with one process
   // enabled) and see an EventRecord of every executed event through observe().
   virtual bool observes_events() const { return false; }
+  // Explorers that also return true here see visible states (Choice::states, and the end
+  // state in ExecutionSummary::final_state): the controller then keeps each process's local
+  // state and hashes what operations return, a cost a stateless explorer does not pay.
+  virtual bool observes_states() const { return false; }
   virtual void observe(const EventRecord& /*event*/) {}
   virtual void set_probe(Probe /*probe*/) {}
   virtual void end_execution(const ExecutionSummary& /*summary*/) {}

@@ -275,6 +275,8 @@ ExplorerStats Explorer::stats() const {
   return st;
 }
 
+bool Explorer::observes_states() const { return tree_->cache != nullptr || static_cast<bool>(on_execution); }
+
 bool Explorer::begin_execution() {
   std::unique_lock lock(tree_->mutex);
   ExplorationTree& t = *tree_;
@@ -818,7 +820,9 @@ EventRecord Explorer::without_consequences_of(const EventRecord& moved,
     out.unknown = true;
     return out;
   }
-  std::erase_if(out.accesses, [&](const core::Access& a) { return (a.causes & stale) != 0; });
+  out.accesses.erase(std::remove_if(out.accesses.begin(), out.accesses.end(),
+                                    [&](const core::Access& a) { return (a.causes & stale) != 0; }),
+                     out.accesses.end());
   return out;
 }
 

@@ -81,6 +81,8 @@ class Explorer final : public core::Strategy {
   bool begin_execution() override;
   std::size_t pick(const core::Choice& choice) override;
   bool observes_events() const override { return true; }
+  // With a state cache, or for an oracle that compares end states (on_execution).
+  bool observes_states() const override;
   void observe(const core::EventRecord& event) override;
   void end_execution(const core::ExecutionSummary& summary) override;
   void set_probe(core::Probe probe) override { probe_ = std::move(probe); }

@@ -1,6 +1,6 @@
 // returned(): a shared-state operation's result becomes part of the caller's step, so that
 // the explorer's states tell apart executions in which the same operation read different
-// values (see Controller::record_result). Free unless an explorer is observing.
+// values (see Controller::record_result). Free unless an explorer observes states.
 #pragma once
 
 #include <type_traits>
@@ -25,7 +25,7 @@ inline std::uint64_t result_hash(const std::optional<Term>& t) { return t ? t->h
 template <typename T>
 const T& returned(const T& value) {
   core::Controller& c = *core::Controller::current("returned").controller;
-  if (c.observing()) c.record_result(result_hash(value));
+  if (c.tracking_states()) c.record_result(result_hash(value));
   return value;
 }
 
