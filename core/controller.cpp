@@ -191,6 +191,8 @@ void Controller::begin_event(EventId id, bool barrier) {
   event_.accesses.clear();
   event_.footprint = 0;
   event_.write_footprint = 0;
+  event_.member_write_footprint = 0;
+  event_.read_footprint = 0;
   event_.conditions.clear();
   event_.plain_alternative = 0;
   event_.heavier_alternative = false;

@@ -141,7 +141,13 @@ class Controller final : public StateSource {
       if (kind != ObjectKind::shared_any) {
         std::uint64_t bit = footprint_bit(kind, object);
         event_.footprint |= bit;
-        if (!reads) event_.write_footprint |= bit;
+        if (mode == AccessMode::read) {
+          event_.read_footprint |= bit;
+        } else if (mode == AccessMode::member_write) {
+          event_.member_write_footprint |= bit;
+        } else if (!reads) {
+          event_.write_footprint |= bit;
+        }
       } else if (!reads) {
         event_.footprint = event_.write_footprint = ~std::uint64_t{0};
       }

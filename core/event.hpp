@@ -77,13 +77,18 @@ struct EventRecord {
   std::uint64_t label = 0;                // hash of what the event did and returned (0 unless
                                           // the strategy observes states)
   InlineVector<std::uint32_t, 2> spawned;   // pids created by this event (spawn; fault actors)
-  InlineVector<Access, 4> accesses;
+  InlineVector<Access, 6> accesses;
   // One bit per object accessed (footprint_bit): two events whose footprints share no bit
   // touch no common object, so the dependency check can stop there. 0: not computed.
   std::uint64_t footprint = 0;
-  // The bits of the objects it accesses other than by reading (read, member_read): two
-  // events conflict only on an object one of them writes, appends to, consumes from, ...
+  // The same bits split by how the object is accessed, so that most pairs that touch a common
+  // object are found independent without looking at their accesses: two events conflict on
+  // an object only if one of them writes it (write, append, consume, ...: write_footprint),
+  // or one writes a member of it and the other reads it whole (member_write_footprint,
+  // read_footprint). Members commute with members, reads with reads.
   std::uint64_t write_footprint = 0;
+  std::uint64_t member_write_footprint = 0;
+  std::uint64_t read_footprint = 0;
   InlineVector<Access, 1> conditions;       // the state (kind, object) that decided consequences
   // Bit i set: had condition i gone the other way, the event would have done only its
   // unconditional accesses (e.g. `link` to a live process instead of a dead one).

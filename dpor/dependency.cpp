@@ -50,8 +50,12 @@ bool dependent(const EventRecord& first, const EventRecord& second) {
   // Disjoint footprints: no object in common (a footprint of 0 was not computed: look).
   if (first.footprint != 0 && second.footprint != 0) {
     if ((first.footprint & second.footprint) == 0) return false;
-    // Only reads in common (read, member_read): they commute.
-    if (((first.write_footprint & second.footprint) | (first.footprint & second.write_footprint)) == 0) return false;
+    // No object that one writes and the other touches, nor one whose member one writes and
+    // the other reads whole: reads commute with reads, member writes with member accesses.
+    std::uint64_t shared = (first.write_footprint & second.footprint) | (first.footprint & second.write_footprint) |
+                           (first.member_write_footprint & second.read_footprint) |
+                           (first.read_footprint & second.member_write_footprint);
+    if (shared == 0) return false;
   }
   for (const Access& a : first.accesses) {
     for (const Access& b : second.accesses) {

@@ -93,7 +93,7 @@ class HappensBefore {
 struct Explorer::WakeupNode {
   std::uint32_t pid = 0;
   EventRecord event;
-  std::vector<std::unique_ptr<WakeupNode>> children;
+  core::InlineVector<std::unique_ptr<WakeupNode>, 2> children;
   bool claimed = false;
 };
 
@@ -105,10 +105,11 @@ struct Explorer::TreeNode {
     std::shared_ptr<const EventRecord> event;  // what pid did here (null until it ran)
     bool finished = false;
   };
-  std::vector<std::uint32_t> enabled;    // sorted pids
-  std::vector<Sleeper> sleep;            // inherited sleep set
-  std::vector<Claim> claims;             // index = the claim's sequence number
-  std::vector<std::uint32_t> backtrack;  // none / source: the branches to take
+  // Inline storage for the usual sizes: one allocation per node.
+  core::InlineVector<std::uint32_t, 8> enabled;    // sorted pids
+  Sleepers sleep;                                  // inherited sleep set
+  core::InlineVector<Claim, 2> claims;             // index = the claim's sequence number
+  core::InlineVector<std::uint32_t, 4> backtrack;  // none / source: the branches to take
   WakeupNode* wakeup = nullptr;          // optimal: the wakeup tree rooted here
   std::shared_ptr<TreeNode> parent;
   std::uint32_t parent_pid = 0;          // the branch of the parent that leads here
@@ -561,19 +562,15 @@ void Explorer::analyse_races() {
   std::vector<std::size_t> direct, deps;
   // The index of earlier accesses is reset at each barrier, which orders everything before
   // it anyway.
-  last_touch_.clear();
   touches_.clear();
-  std::vector<std::size_t> seen(n, 0);  // seen[j] == i + 1: j already found for event i
-  auto object_key = [](const core::Access& a) {
-    return (a.object * 0x9e3779b97f4a7c15ULL) ^ static_cast<std::uint64_t>(a.kind);
-  };
+  seen_.assign(n, 0);  // seen_[j] == i + 1: j already found for event i
   // Pass 1: happens-before and the races.
   for (std::size_t i = 0; i < n; ++i) {
     const EventRecord& e = events_[i];
     if (e.barrier) {
       hb.set_below(i);
       last_barrier = i;
-      last_touch_.clear();
+      touches_.forget();
       continue;
     }
     direct.clear();
@@ -582,27 +579,18 @@ void Explorer::analyse_races() {
     if (prev == kNone) prev = at(spawned_by, e.id.pid);
     if (prev != kNone) direct.push_back(prev);
     if (last_barrier != kNone) direct.push_back(last_barrier);
-    // Earlier events touching the same objects (the index is reset at each barrier, which
-    // orders everything before it anyway).
+    // Earlier events touching the same objects.
     for (const core::Access& a : e.accesses) {
-      auto found = last_touch_.find(object_key(a));
-      if (found == last_touch_.end()) continue;
-      for (std::size_t t = found->second; t != kNone; t = touches_[t].previous) {
-        std::size_t j = touches_[t].event;
-        const core::Access* b = touches_[t].access;
-        if (seen[j] == i + 1 || events_[j].id.pid == e.id.pid) continue;
-        if (b->kind == a.kind && b->object == a.object && conflicts(*b, events_[j].id, a)) {
-          seen[j] = i + 1;
-          deps.push_back(j);
+      touches_.for_each_candidate(a, [&](const TouchIndex::Touch& t) {
+        if (seen_[t.event] == i + 1 || t.id.pid == e.id.pid) return;
+        if (conflicts(t.access, t.id, a)) {
+          seen_[t.event] = i + 1;
+          deps.push_back(t.event);
         }
-      }
+      });
     }
     std::sort(deps.begin(), deps.end());
-    for (const core::Access& a : e.accesses) {
-      auto [slot, fresh] = last_touch_.try_emplace(object_key(a), kNone);
-      touches_.push_back(Touch{i, &a, slot->second});
-      slot->second = touches_.size() - 1;
-    }
+    for (const core::Access& a : e.accesses) touches_.add(i, e.id, a);
     for (const auto* preds : {&direct, &deps}) {
       for (std::size_t d : *preds) {
         hb.merge(i, d);

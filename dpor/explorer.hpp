@@ -36,6 +36,7 @@
 
 #include "core/strategy.hpp"
 #include "dpor/state_cache.hpp"
+#include "dpor/touch_index.hpp"
 #include "lockstep/options.hpp"
 #include "lockstep/result.hpp"
 
@@ -97,6 +98,8 @@ class Explorer final : public core::Strategy {
   struct WakeupNode;
   // A sleeping process and what it did when explored (shared: sleep sets copy it often).
   using Sleeper = std::pair<std::uint32_t, std::shared_ptr<const core::EventRecord>>;
+  // Sleep sets are small and copied at every new node: inline, off the heap.
+  using Sleepers = core::InlineVector<Sleeper, 4>;
   using Sequence = std::vector<const core::EventRecord*>;
   struct PathEntry {
     std::shared_ptr<TreeNode> node;
@@ -104,7 +107,7 @@ class Explorer final : public core::Strategy {
     std::uint64_t seq = 0;  // the claim of `chosen` at node
     // Who sleeps for this branch (taken when it was entered, so that replaying the prefix
     // needs no lock), and whether its event is published in the tree yet.
-    std::vector<Sleeper> sleepers;
+    Sleepers sleepers;
     bool published = false;
   };
   PathEntry enter(std::shared_ptr<TreeNode> node, std::uint32_t chosen, std::uint64_t seq, bool published) const;
@@ -161,18 +164,12 @@ class Explorer final : public core::Strategy {
   };
   EventLog events_;
   std::vector<std::size_t> event_node_;    // node of each event (npos for barriers)
-  std::vector<Sleeper> pending_sleep_;     // sleep set for the next new node
-  // Race analysis buffers, reused across executions: the happens-before bit matrix, and
-  // earlier accesses by object (the last one's index in touches_, each linking to the one
-  // before on the same object).
-  struct Touch {
-    std::size_t event;
-    const core::Access* access;
-    std::size_t previous;  // npos: the first on this object
-  };
+  Sleepers pending_sleep_;                 // sleep set for the next new node
+  // Race analysis buffers, reused across executions: the happens-before bit matrix, the
+  // earlier accesses by object, and which earlier events the current one already depends on.
   std::vector<std::uint64_t> hb_words_;
-  std::unordered_map<std::uint64_t, std::size_t> last_touch_;
-  std::vector<Touch> touches_;
+  TouchIndex touches_;
+  std::vector<std::size_t> seen_;
   std::size_t next_node_ = 0;
   bool cut_ = false;  // the current execution hit --max-depth
   bool barrier_since_node_ = false;  // a timer fired since the last node's event

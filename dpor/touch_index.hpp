@@ -1,0 +1,124 @@
+// TouchIndex: the accesses of the current execution by object, for race analysis: for each
+// (kind, object), the latest access, each linking to the one before it on that object.
+// Reads of a state object conflict only with the accesses that are not reads, so those have
+// a second chain of their own: a read walks past the other reads without looking at them.
+//
+// The table is open-addressed and reused across executions; forget() (a barrier, which
+// orders everything before it) empties it in O(1) by moving to the next generation.
+//
+// Thread-safety: one per Explorer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/event.hpp"
+
+namespace lockstep::dpor {
+
+class TouchIndex {
+ public:
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+  struct Touch {
+    core::Access access;
+    core::EventId id;         // the event's id (conflicts() takes it)
+    std::size_t event;        // its index in the execution
+    std::size_t previous;     // the touch before on the same object, or kNone
+    std::size_t previous_writing;  // the last touch before it that is not a read, or kNone
+  };
+
+  // A new execution: nothing touched yet.
+  void clear() {
+    touches_.clear();
+    forget();
+  }
+  // A barrier: what came before is ordered before everything after it.
+  void forget() {
+    if (++generation_ == 0) {  // wrapped: stale stamps could pass for current ones
+      for (Slot& s : slots_) s.generation = 0;
+      generation_ = 1;
+    }
+    live_ = 0;
+  }
+  // The touches an access `a` of a later event may conflict with, latest first: calls
+  // f(touch) for each. A read of a state object sees only the accesses that are not reads.
+  template <typename F>
+  void for_each_candidate(const core::Access& a, F&& f) const {
+    const Slot* s = find(a.kind, a.object);
+    if (s == nullptr) return;
+    if (a.kind != core::ObjectKind::mailbox && reads(a.mode)) {
+      for (std::size_t t = s->last_writing; t != kNone; t = touches_[t].previous_writing) f(touches_[t]);
+    } else {
+      for (std::size_t t = s->last; t != kNone; t = touches_[t].previous) f(touches_[t]);
+    }
+  }
+  void add(std::size_t event, core::EventId id, const core::Access& a) {
+    Slot& s = insert(a.kind, a.object);
+    Touch& t = touches_.emplace_back();  // filled in place: no temporary to copy
+    t.access = a;
+    t.id = id;
+    t.event = event;
+    t.previous = s.last;
+    t.previous_writing = s.last_writing;
+    s.last = touches_.size() - 1;
+    if (!reads(a.mode)) s.last_writing = s.last;
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t object = 0;
+    core::ObjectKind kind{};
+    std::uint32_t generation = 0;  // current only when equal to generation_
+    std::size_t last = kNone;
+    std::size_t last_writing = kNone;
+  };
+  static bool reads(core::AccessMode m) { return m == core::AccessMode::read || m == core::AccessMode::member_read; }
+  static std::size_t hash(core::ObjectKind kind, std::uint64_t object) {
+    return static_cast<std::size_t>(((object * 0x9e3779b97f4a7c15ULL) ^ static_cast<std::uint64_t>(kind)) * 0xff51afd7ed558ccdULL >> 17);
+  }
+  const Slot* find(core::ObjectKind kind, std::uint64_t object) const {
+    if (slots_.empty()) return nullptr;
+    std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = hash(kind, object) & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.generation != generation_) return nullptr;
+      if (s.object == object && s.kind == kind) return &s;
+    }
+  }
+  Slot& insert(core::ObjectKind kind, std::uint64_t object) {
+    if ((live_ + 1) * 2 > slots_.size()) grow();
+    std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = hash(kind, object) & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.generation != generation_) {
+        s = Slot{object, kind, generation_, kNone, kNone};
+        ++live_;
+        return s;
+      }
+      if (s.object == object && s.kind == kind) return s;
+    }
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+    std::uint32_t current = generation_;
+    live_ = 0;
+    std::size_t mask = slots_.size() - 1;
+    for (const Slot& o : old) {
+      if (o.generation != current) continue;
+      std::size_t i = hash(o.kind, o.object) & mask;
+      while (slots_[i].generation == current) i = (i + 1) & mask;
+      slots_[i] = o;
+      ++live_;
+    }
+  }
+
+  std::vector<Slot> slots_;  // size: a power of two, at most half full
+  std::vector<Touch> touches_;
+  std::uint32_t generation_ = 1;
+  std::size_t live_ = 0;
+};
+
+}  // namespace lockstep::dpor
