@@ -155,6 +155,25 @@ Row run_explore(const std::string& name, std::function<void()> body, ls::DporMod
   return {label, t1 - t0, r.executions, r.steps, r.states_cached, r.state_lookups, r.cache_hits, r.blocked};
 }
 
+// A small exploration, run again and again for `seconds`: the per-execution cost of small
+// sizes, where setting up one exploration would otherwise dominate the timing.
+Row run_explore_repeated(const std::string& name, const std::function<void()>& body, ls::DporMode mode,
+                         double seconds) {
+  std::string label = name + ", " + std::string(ls::to_string(mode)) + ", repeated";
+  if (skipped(label)) return {label, -1, 0, 0};
+  ls::Options o;
+  o.dpor = mode;
+  o.workers = 1;
+  Row row{label, 0, 0, 0};
+  for (double t0 = now_seconds(); row.seconds < seconds; row.seconds = now_seconds() - t0) {
+    ls::Result r = ls::explore(body, o);
+    row.executions += r.executions;
+    row.steps += r.steps;
+    row.blocked += r.blocked;
+  }
+  return row;
+}
+
 ls::Options cached(ls::Options o = {}) {
   o.state_cache = true;
   return o;
@@ -216,6 +235,15 @@ int main(int argc, char** argv) {
       rows.push_back(run_explore("filesystem(" + std::to_string(f) + ")", lockstep_classic::filesystem(f), mode));
     }
   }
+  // The smallest sizes of the literature's tables (whose traces number 2 to 64).
+  rows.push_back(run_explore_repeated("readers(2)", lockstep_classic::readers(2), ls::DporMode::optimal, 0.25));
+  rows.push_back(run_explore_repeated("readers(6)", lockstep_classic::readers(6), ls::DporMode::optimal, 0.25));
+  rows.push_back(run_explore_repeated("lastzero(3)", lockstep_classic::lastzero(3), ls::DporMode::optimal, 0.25));
+  rows.push_back(run_explore_repeated("lastzero(5)", lockstep_classic::lastzero(5), ls::DporMode::optimal, 0.25));
+  rows.push_back(run_explore_repeated("indexer(12)", lockstep_classic::indexer(12), ls::DporMode::optimal, 0.25));
+  rows.push_back(run_explore_repeated("indexer(13)", lockstep_classic::indexer(13), ls::DporMode::optimal, 0.25));
+  rows.push_back(run_explore_repeated("filesystem(14)", lockstep_classic::filesystem(14), ls::DporMode::optimal, 0.25));
+  rows.push_back(run_explore_repeated("filesystem(16)", lockstep_classic::filesystem(16), ls::DporMode::optimal, 0.25));
   {
     // Sizes that run long enough to compare 1 worker with every core (one shared tree).
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());

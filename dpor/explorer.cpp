@@ -416,8 +416,8 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
       return core::kPrune;
     }
   }
-  std::lock_guard lock(t.mutex);
-  publish();
+  // The node is built before the lock is taken (nobody else sees it until it is linked):
+  // the critical section is only what other workers read.
   auto n = std::make_shared<TreeNode>();
   n->state = state;
   n->after_barrier = after_barrier;
@@ -430,22 +430,29 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
     n->parent_pid = path_[k - 1].chosen;
     n->parent_seq = path_[k - 1].seq;
   }
-  auto first_awake = [&]() -> std::uint32_t {
-    for (std::uint32_t pid : n->enabled) {
-      if (!n->sleeping(0, pid)) return pid;
+  std::uint32_t first_awake = 0;
+  for (std::uint32_t pid : n->enabled) {
+    if (!n->sleeping(0, pid)) {
+      first_awake = pid;
+      break;
     }
-    return 0;
-  };
+  }
   std::uint32_t chosen = 0;
+  if (t.mode == DporMode::none) {
+    chosen = n->enabled.front();
+    n->backtrack = n->enabled;
+  } else if (t.mode == DporMode::source) {
+    chosen = first_awake;
+    n->backtrack = {chosen};
+  }
+  // A leaf for the wakeup tree, in case the branch taken is new there.
+  std::unique_ptr<WakeupNode> leaf = t.mode == DporMode::optimal ? std::make_unique<WakeupNode>() : nullptr;
+  std::lock_guard lock(t.mutex);
+  publish();
+  if (t.mode == DporMode::source && chosen == 0) return core::kAbandon;  // sleep-set blocked
   switch (t.mode) {
     case DporMode::none:
-      chosen = n->enabled.front();
-      n->backtrack = n->enabled;
-      break;
     case DporMode::source:
-      chosen = first_awake();
-      if (chosen == 0) return core::kAbandon;  // sleep-set blocked
-      n->backtrack = {chosen};
       break;
     case DporMode::optimal: {
       if (k == 0) {
@@ -458,9 +465,8 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
       if (!n->wakeup->children.empty()) {
         chosen = n->wakeup->children.front()->pid;
       } else {
-        chosen = first_awake();
+        chosen = first_awake;
         if (chosen == 0) return core::kAbandon;  // sleep-set blocked
-        auto leaf = std::make_unique<WakeupNode>();
         leaf->pid = chosen;
         leaf->event.unknown = true;
         n->wakeup->children.push_back(std::move(leaf));

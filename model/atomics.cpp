@@ -39,8 +39,9 @@ std::int64_t& slot(Array::Storage& s, std::size_t i, const char* op) {
   return s.values[i];
 }
 
-void sync(const Array::Storage& s, const char* op, std::size_t i, bool write) {
-  nif_sync(tuple(atom(op), static_cast<std::int64_t>(i)),
+// `op` is an atom made once per operation (atom() takes the atom table's lock).
+void sync(const Array::Storage& s, const Term& op, std::size_t i, bool write) {
+  nif_sync(tuple(op, static_cast<std::int64_t>(i)),
            SharedAccess{.object = s.object, .key = i, .whole_object = false, .write = write});
 }
 }  // namespace
@@ -60,32 +61,38 @@ Array new_array(std::size_t n) {
 std::size_t Array::size() const { return storage_->values.size(); }
 
 std::int64_t Array::get(std::size_t i) const {
-  sync(*storage_, "atomics_get", i, false);
+  static const Term op = atom("atomics_get");
+  sync(*storage_, op, i, false);
   return model::returned(slot(*storage_, i, "get"));
 }
 void Array::put(std::size_t i, std::int64_t v) const {
-  sync(*storage_, "atomics_put", i, true);
+  static const Term op = atom("atomics_put");
+  sync(*storage_, op, i, true);
   slot(*storage_, i, "put") = v;
 }
 void Array::add(std::size_t i, std::int64_t d) const { add_get(i, d); }
 std::int64_t Array::add_get(std::size_t i, std::int64_t d) const {
-  sync(*storage_, "atomics_add", i, true);
+  static const Term op = atom("atomics_add");
+  sync(*storage_, op, i, true);
   return model::returned(slot(*storage_, i, "add") += d);
 }
 void Array::sub(std::size_t i, std::int64_t d) const { sub_get(i, d); }
 std::int64_t Array::sub_get(std::size_t i, std::int64_t d) const {
-  sync(*storage_, "atomics_sub", i, true);
+  static const Term op = atom("atomics_sub");
+  sync(*storage_, op, i, true);
   return model::returned(slot(*storage_, i, "sub") -= d);
 }
 std::int64_t Array::exchange(std::size_t i, std::int64_t v) const {
-  sync(*storage_, "atomics_exchange", i, true);
+  static const Term op = atom("atomics_exchange");
+  sync(*storage_, op, i, true);
   std::int64_t& s = slot(*storage_, i, "exchange");
   std::int64_t old = s;
   s = v;
   return model::returned(old);
 }
 std::int64_t Array::compare_exchange(std::size_t i, std::int64_t expected, std::int64_t desired) const {
-  sync(*storage_, "atomics_compare_exchange", i, true);
+  static const Term op = atom("atomics_compare_exchange");
+  sync(*storage_, op, i, true);
   std::int64_t& s = slot(*storage_, i, "compare_exchange");
   std::int64_t old = s;
   if (old == expected) s = desired;
