@@ -263,7 +263,8 @@ int main(int argc, char** argv) {
     rows.push_back(run_explore("cluster requests, 1 partition fault", cluster_requests, mode, with_one_partition()));
   }
   {
-    // Where orders converge, the state cache (with source sets) against optimal DPOR alone.
+    // Where orders converge, the state cache (with wakeup trees, and with source sets)
+    // against optimal DPOR alone; and what it costs where they do not (readers, lastzero).
     struct Converging {
       std::string name;
       std::function<void()> body;
@@ -275,6 +276,7 @@ int main(int argc, char** argv) {
                                 Converging{"readers(10)", lockstep_classic::readers(10)},
                                 Converging{"lastzero(8)", lockstep_classic::lastzero(8)}}) {
       rows.push_back(run_explore(c.name, c.body, ls::DporMode::optimal));
+      rows.push_back(run_explore(c.name, c.body, ls::DporMode::optimal, cached()));
       rows.push_back(run_explore(c.name, c.body, ls::DporMode::source, cached()));
     }
     unsigned cores = std::max(1u, std::thread::hardware_concurrency());

@@ -116,11 +116,6 @@ void Options::validate() const {
     throw ConfigError("--resample-prob must be between 0 and 1");
   }
   if (max_steps == 0) throw ConfigError("--max-steps must be at least 1");
-  if (state_cache && dpor == DporMode::optimal) {
-    throw ConfigError("the state cache goes with source DPOR or plain enumeration, not optimal DPOR: "
-                      "pass --dpor source with --state-cache, or drop --state-cache "
-                      "(docs/exploration.md, \"State caching\")");
-  }
   if (state_cache && max_memory != 0 && max_memory < (1u << 20)) {
     throw ConfigError("--max-memory must be at least 1M (got " + std::to_string(max_memory) +
                       " bytes); give a size such as 512M or 4G");

@@ -61,13 +61,14 @@ std::uint64_t may_touch(const EventRecord& e) {
 }
 
 // Happens-before of one execution: row i is the set of events that happen before event i,
-// one flat bit matrix (reused across executions: no allocation per event).
+// one flat bit matrix of `width` words a row (reused across executions: no allocation per
+// event). Rows are built in order, each from zero (clear_row).
 class HappensBefore {
  public:
-  // keep: read the matrix already built over the same n events.
-  explicit HappensBefore(std::vector<std::uint64_t>& words, std::size_t n, bool keep = false)
-      : words_(words), width_((n + 63) / 64) {
-    if (!keep) words_.assign(n * width_, 0);
+  HappensBefore(std::vector<std::uint64_t>& words, std::size_t width) : words_(words), width_(width) {}
+  void clear_row(std::size_t i) {
+    if (words_.size() < (i + 1) * width_) words_.resize((i + 1) * width_);
+    std::fill_n(row(i), width_, 0);
   }
   void set(std::size_t i, std::size_t j) { row(i)[j / 64] |= std::uint64_t{1} << (j % 64); }
   bool test(std::size_t i, std::size_t j) const { return (row(i)[j / 64] >> (j % 64)) & 1; }
@@ -308,6 +309,7 @@ bool Explorer::begin_execution() {
   }
   events_.clear();
   event_node_.clear();
+  order_.done = 0;
   pending_sleep_.clear();
   next_node_ = 0;
   cut_ = false;
@@ -405,9 +407,17 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
   std::uint64_t state = 0;
   if (t.cache && k > 0 && choice.states != nullptr) {
     state = choice.states->visible_state();
-    if (auto summary = t.cache->covering(state, sorted_pids(pending_sleep_))) {
+    auto summary = t.cache->covering(state, sorted_pids(pending_sleep_));
+    if (summary && t.mode == DporMode::optimal) {
+      // Optimal DPOR cannot make up for a race of the prefix with the cached subtree (a
+      // full expansion does not fit wakeup trees): it cuts only where there is none.
+      order_events();
+      if (!nodes_racing(*summary, /*first_only=*/true).empty()) summary.reset();
+    }
+    if (summary) {
       // Explored before with no more sleepers: stop here. The parent's subtree summary gets
       // what the cached subtree touched, and end_execution races this prefix against it.
+      t.cache->count_hit();
       std::lock_guard lock(t.mutex);
       publish();
       TreeNode& parent = *path_[k - 1].node;
@@ -544,47 +554,50 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
   if (on_execution) on_execution(events_.copy(), summary);
 }
 
-void Explorer::analyse_races() {
-  const DporMode mode = tree_->mode;
+// Pass 1 of the race analysis, over the events so far: happens-before, each process's last
+// event and who spawned it, the races and the disables (into the order_ buffers). Resumes
+// where the last call left off: events are only ever appended during an execution.
+void Explorer::order_events() {
+  Order& o = order_;
   std::size_t n = events_.size();
-  HappensBefore hb(hb_words_, n);
-  std::vector<std::size_t> last_of_pid;
-  std::vector<std::size_t> spawned_by;
+  if (o.done > n || (n + 63) / 64 > o.width) {  // rows too narrow: start over
+    o.done = 0;
+    o.width = std::max<std::size_t>(o.width, (2 * n + 63) / 64);
+  }
+  if (o.done == 0) {
+    o.last_of_pid.clear();
+    o.spawned_by.clear();
+    o.races.clear();
+    o.disables.clear();
+    o.last_barrier = kNone;
+    // The index of earlier accesses is reset at each barrier, which orders everything
+    // before it anyway.
+    touches_.clear();
+    seen_.clear();
+  }
+  HappensBefore hb(hb_words_, o.width);
   auto at = [](std::vector<std::size_t>& v, std::uint32_t pid) -> std::size_t& {
     if (v.size() <= pid) v.resize(pid + 1, kNone);
     return v[pid];
   };
-  struct Race {
-    std::size_t j, i;
-  };
-  struct Disable {
-    std::size_t kill;
-    std::uint32_t victim;
-  };
-  std::vector<Race> races;
-  std::vector<Disable> disables;
-  auto e_pid = [&](std::size_t i) { return events_[i].id.pid; };
-  std::size_t last_barrier = kNone;
-  std::vector<std::size_t> direct, deps;
-  // The index of earlier accesses is reset at each barrier, which orders everything before
-  // it anyway.
-  touches_.clear();
-  seen_.assign(n, 0);  // seen_[j] == i + 1: j already found for event i
-  // Pass 1: happens-before and the races.
-  for (std::size_t i = 0; i < n; ++i) {
+  std::vector<std::size_t>& direct = o.direct;
+  std::vector<std::size_t>& deps = o.deps;
+  seen_.resize(n, 0);  // seen_[j] == i + 1: j already found for event i
+  for (std::size_t i = o.done; i < n; ++i) {
     const EventRecord& e = events_[i];
+    hb.clear_row(i);
     if (e.barrier) {
       hb.set_below(i);
-      last_barrier = i;
+      o.last_barrier = i;
       touches_.forget();
       continue;
     }
     direct.clear();
     deps.clear();
-    std::size_t prev = at(last_of_pid, e.id.pid);
-    if (prev == kNone) prev = at(spawned_by, e.id.pid);
+    std::size_t prev = at(o.last_of_pid, e.id.pid);
+    if (prev == kNone) prev = at(o.spawned_by, e.id.pid);
     if (prev != kNone) direct.push_back(prev);
-    if (last_barrier != kNone) direct.push_back(last_barrier);
+    if (o.last_barrier != kNone) direct.push_back(o.last_barrier);
     // Earlier events touching the same objects.
     for (const core::Access& a : e.accesses) {
       touches_.for_each_candidate(a, [&](const TouchIndex::Touch& t) {
@@ -614,12 +627,23 @@ void Explorer::analyse_races() {
           if (d != j && hb.test(d, j)) implied = true;
         }
       }
-      if (!implied) races.push_back({j, i});
+      if (!implied) o.races.push_back({j, i});
     }
-    at(last_of_pid, e.id.pid) = i;
-    for (std::uint32_t child : e.spawned) at(spawned_by, child) = i;
-    for (std::uint32_t victim : e.killed) disables.push_back({i, victim});
+    at(o.last_of_pid, e.id.pid) = i;
+    for (std::uint32_t child : e.spawned) at(o.spawned_by, child) = i;
+    for (std::uint32_t victim : e.killed) o.disables.push_back({i, victim});
   }
+  o.done = n;
+}
+
+void Explorer::analyse_races() {
+  const DporMode mode = tree_->mode;
+  std::size_t n = events_.size();
+  order_events();
+  HappensBefore hb(hb_words_, order_.width);
+  const auto& races = order_.races;
+  const auto& disables = order_.disables;
+  auto e_pid = [&](std::size_t i) { return events_[i].id.pid; };
   // The events after `j` that do not happen after it: they can run before j's event. Both
   // modes take them from the whole execution, as the papers define notdep(e, E): stopping
   // at the race (as some implementations do for source sets) loses the events after it
@@ -634,7 +658,7 @@ void Explorer::analyse_races() {
   // Pass 2: reverse each race.
   std::deque<EventRecord> moved;  // stable storage for the reversed events of this pass
   std::vector<Reversal> reversals;  // applied to the shared tree at the end, under its lock
-  for (const Race& r : races) {
+  for (const Order::Race& r : races) {
     Sequence v = notdep(r.j, r.i);
     // Moved before j, event i no longer sees what j wrote (see without_consequences_of);
     // when its record cannot be adjusted, run it there to see what it does.
@@ -652,7 +676,7 @@ void Explorer::analyse_races() {
   // A kill disables the victim's pending operation, which therefore never appears in the
   // execution: it races with the kill as if it ran at the end (its record from the sleep
   // set if the victim sleeps there, otherwise unknown).
-  for (const Disable& d : disables) {
+  for (const Order::Disable& d : disables) {
     std::size_t node = event_node_[d.kill];
     EventRecord pending;
     pending.id = core::EventId{d.victim, 0};
@@ -676,10 +700,22 @@ void Explorer::analyse_races() {
     reversals.push_back({node, std::move(v)});
   }
   if (hit_) {
-    std::vector<std::size_t> sources;  // the first events of this prefix's own races
-    for (const Race& r : races) sources.push_back(r.j);
-    for (const Disable& d : disables) sources.push_back(d.kill);
-    race_cached_subtree(hb_words_, last_barrier, last_of_pid, spawned_by, sources, moved, reversals);
+    std::vector<std::size_t> expand = nodes_racing(*hit_);
+    // Optimal DPOR cuts only where nothing races (pick_new_node checked): its wakeup trees
+    // cannot take a full expansion (docs/exploration.md, "State caching").
+    assert(mode != DporMode::optimal || expand.empty());
+    for (std::size_t node : expand) {
+      for (std::uint32_t pid : path_[node].node->enabled) {
+        EventRecord& any = moved.emplace_back();
+        any.id = core::EventId{pid, 0};
+        any.unknown = true;
+        reversals.push_back({node, Sequence{&any}});
+      }
+    }
+    if (!expand.empty()) {
+      std::lock_guard lock(tree_->mutex);
+      tree_->stats.expansions += expand.size();
+    }
   }
   // A sleeping process that covers a reversal makes it redundant (optimal mode); checked
   // against this path's sleepers before taking the lock.
@@ -703,18 +739,16 @@ void Explorer::analyse_races() {
 // why the cache goes with source DPOR). A future event of process q cannot
 // race with a prefix event that happens before q's last event in the prefix (or, for a
 // process not yet born, before its spawner's): program order.
-void Explorer::race_cached_subtree(std::vector<std::uint64_t>& hb_words, std::size_t last_barrier,
-                                   const std::vector<std::size_t>& last_of_pid,
-                                   const std::vector<std::size_t>& spawned_by, const std::vector<std::size_t>& sources,
-                                   std::deque<EventRecord>& moved, std::vector<Reversal>& reversals) {
+std::vector<std::size_t> Explorer::nodes_racing(const Summary& cached, bool first_only) {
   const std::size_t n = events_.size();
-  HappensBefore hb(hb_words, n, /*keep=*/true);
+  const Order& o = order_;
+  HappensBefore hb(hb_words_, o.width);
   auto frontier = [&](std::uint32_t pid) -> std::size_t {
     for (int hops = 0; pid != 0 && hops < 64; ++hops) {
-      std::size_t f = pid < last_of_pid.size() ? last_of_pid[pid] : kNone;
-      if (f == kNone && pid < spawned_by.size()) f = spawned_by[pid];
+      std::size_t f = pid < o.last_of_pid.size() ? o.last_of_pid[pid] : kNone;
+      if (f == kNone && pid < o.spawned_by.size()) f = o.spawned_by[pid];
       if (f != kNone) return f;
-      pid = hit_->spawner(pid);  // born in the cached subtree: after its spawner's events
+      pid = cached.spawner(pid);  // born in the cached subtree: after its spawner's events
     }
     return kNone;
   };
@@ -726,17 +760,19 @@ void Explorer::race_cached_subtree(std::vector<std::uint64_t>& hb_words, std::si
   // Whether some process of the cached subtree has events there that do not happen after
   // prefix event i (they would be in notdep(i)).
   std::vector<std::uint32_t> future_pids;
-  for (const Summary::Touch& t : hit_->touches()) future_pids.push_back(t.pid);
+  for (const Summary::Touch& t : cached.touches()) future_pids.push_back(t.pid);
   std::sort(future_pids.begin(), future_pids.end());
   future_pids.erase(std::unique(future_pids.begin(), future_pids.end()), future_pids.end());
   auto concurrent_future = [&](std::size_t i) {
     return std::any_of(future_pids.begin(), future_pids.end(), [&](std::uint32_t q) { return !before_future_of(i, q); });
   };
+  // The first events of this prefix's own races and disables.
   std::vector<bool> is_source(n, false);
-  for (std::size_t j : sources) is_source[j] = true;
+  for (const Order::Race& r : o.races) is_source[r.j] = true;
+  for (const Order::Disable& d : o.disables) is_source[d.kill] = true;
   std::vector<bool> expanded(path_.size(), false);
-  std::uint64_t expansions = 0;
-  for (std::size_t i = last_barrier == kNone ? 0 : last_barrier + 1; i < n; ++i) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = o.last_barrier == kNone ? 0 : o.last_barrier + 1; i < n; ++i) {
     const EventRecord& e = events_[i];
     std::size_t node = event_node_[i];
     if (e.barrier || node == kNone || expanded[node]) continue;
@@ -745,7 +781,7 @@ void Explorer::race_cached_subtree(std::vector<std::uint64_t>& hb_words, std::si
     bool races = is_source[i] && concurrent_future(i);
     for (const core::Access& a : e.accesses) {
       if (races) break;
-      for (const Summary::Touch& t : hit_->touching(a.kind, a.object)) {
+      for (const Summary::Touch& t : cached.touching(a.kind, a.object)) {
         if (t.pid == e.id.pid) continue;
         // A receive's record names the sender it took from in the cached subtree's own
         // prefix (a state does not say who sent what is in a mailbox): one whose timeout had
@@ -757,28 +793,15 @@ void Explorer::race_cached_subtree(std::vector<std::uint64_t>& hb_words, std::si
         races = true;
         break;
       }
-      if (races) break;
     }
     if (!races) continue;
     expanded[node] = true;
-    ++expansions;
-    for (std::uint32_t pid : path_[node].node->enabled) {
-      EventRecord& any = moved.emplace_back();
-      any.id = core::EventId{pid, 0};
-      any.unknown = true;
-      reversals.push_back({node, Sequence{&any}});
-    }
+    out.push_back(node);
+    if (first_only) break;
   }
-  if (expansions != 0) {
-    std::lock_guard lock(tree_->mutex);
-    tree_->stats.expansions += expansions;
-  }
+  return out;
 }
 
-// The record `moved` would have if it ran before the `overtaken` events (the racing event
-// and those that happen after it): consequences decided by state they wrote are dropped
-// when the other branch is known to do nothing more (a link or monitor of a process that
-// was not yet dead); otherwise the event is unknown (and optimal mode probes it).
 EventRecord Explorer::without_consequences_of(const EventRecord& moved,
                                               const std::vector<const EventRecord*>& overtaken) {
   EventRecord out = moved;

@@ -122,10 +122,13 @@ class Explorer final : public core::Strategy {
   std::size_t pick_new_node(const core::Choice& choice, std::size_t k, bool after_barrier);
   void analyse_races();
   void publish();
-  void race_cached_subtree(std::vector<std::uint64_t>& hb_words, std::size_t last_barrier,
-                           const std::vector<std::size_t>& last_of_pid, const std::vector<std::size_t>& spawned_by,
-                           const std::vector<std::size_t>& sources, std::deque<core::EventRecord>& moved,
-                           std::vector<Reversal>& reversals);
+  void order_events();
+  // The execution stopped at a visited state: the events of the cached subtree would have
+  // come next, and those racing with this prefix's events would have put backtrack points
+  // on it (the pitfall of Yang et al., SPIN 2008). The summary knows what they touched, not
+  // in which order: the path nodes of the prefix events one of them could race with, each
+  // once (first_only: the first of them). Needs order_events() over the prefix.
+  std::vector<std::size_t> nodes_racing(const Summary& cached, bool first_only = false);
   void reverse_race(std::size_t node, Sequence v);
   bool weak_initial(std::uint32_t pid, const core::EventRecord& event, const Sequence& v) const;
   static std::vector<std::uint32_t> initials(const Sequence& v);
@@ -170,6 +173,24 @@ class Explorer final : public core::Strategy {
   std::vector<std::uint64_t> hb_words_;
   TouchIndex touches_;
   std::vector<std::size_t> seen_;
+  // What order_events() found (with hb_words_): kept for the passes after it.
+  struct Order {
+    struct Race {
+      std::size_t j, i;
+    };
+    struct Disable {
+      std::size_t kill;
+      std::uint32_t victim;
+    };
+    std::vector<std::size_t> last_of_pid, spawned_by;  // by pid: event index, or npos
+    std::vector<Race> races;
+    std::vector<Disable> disables;
+    std::size_t last_barrier = static_cast<std::size_t>(-1);
+    std::size_t done = 0;   // events ordered so far (0: start over)
+    std::size_t width = 0;  // words per happens-before row
+    std::vector<std::size_t> direct, deps;  // scratch
+  };
+  Order order_;
   std::size_t next_node_ = 0;
   bool cut_ = false;  // the current execution hit --max-depth
   bool barrier_since_node_ = false;  // a timer fired since the last node's event

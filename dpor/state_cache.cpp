@@ -72,10 +72,7 @@ std::shared_ptr<const Summary> StateCache::covering(std::uint64_t state, std::sp
   auto found = s.visits.find(state);
   if (found == s.visits.end()) return nullptr;
   for (const Visit& v : found->second) {
-    if (subset(v.sleeping, sleeping)) {
-      hits_.fetch_add(1, std::memory_order_relaxed);
-      return v.summary;
-    }
+    if (subset(v.sleeping, sleeping)) return v.summary;
   }
   return nullptr;
 }

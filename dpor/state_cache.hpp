@@ -64,8 +64,10 @@ class StateCache {
   explicit StateCache(std::uint64_t max_bytes) : max_bytes_(max_bytes) {}
 
   // The summary of an explored visit of `state` whose sleep set is a subset of `sleeping`
-  // (sorted pids), or null. Counts a lookup, and a hit when found.
+  // (sorted pids), or null. Counts a lookup.
   std::shared_ptr<const Summary> covering(std::uint64_t state, std::span<const std::uint32_t> sleeping);
+  // A prefix was cut at a covered state (the explorer may decline one: see nodes_racing).
+  void count_hit() { hits_.fetch_add(1, std::memory_order_relaxed); }
   // Records that `state`'s subtree has been explored with sleep set `sleeping` (sorted).
   void insert(std::uint64_t state, std::vector<std::uint32_t> sleeping, std::shared_ptr<const Summary> summary);
   StateCacheStats stats() const;

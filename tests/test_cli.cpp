@@ -194,7 +194,6 @@ TEST_CASE("bad flags and values are usage errors with exit status 2", "[cli]") {
            {"--dpor fast", "unknown --dpor mode 'fast'"},
            {"--state-cache --max-memory lots", "--max-memory expects a size such as 512M or 4G, got 'lots'"},
            {"--state-cache --max-memory 12K", "--max-memory must be at least 1M"},
-           {"--dpor optimal --state-cache", "pass --dpor source with --state-cache"},
            {"extra.so", "unexpected argument 'extra.so'"},
        }) {
     auto r = run(lib + " " + c.args, s.dir);
@@ -350,6 +349,11 @@ TEST_CASE("the state cache runs fewer executions on converging orders and finds 
   auto found = require_run(example("lost_update") + " --state-cache", s.dir, 1, "assertion failed: both increments are counted");
   require_replay_matches("lost_update", found, s.dir);
   require_run(example("register_race") + " --dpor none --state-cache --quiet", s.dir, 1, "counterexample");
+  // Optimal DPOR takes the cache where the prefix races with nothing it cuts off.
+  require_run(example("lost_update") + " --dpor optimal --state-cache --quiet", s.dir, 1, "counterexample");
+  auto optimal = require_run(example("bank_ok") + " --dpor optimal --state-cache --workers 1", s.dir, 0,
+                             "exhaustive exploration (optimal DPOR, state cache)");
+  REQUIRE(executions(optimal.output) < executions(plain.output));
   // --max-memory takes a size with a suffix (tests/test_state_cache.cpp fills a cache).
   require_run(example("bank_ok") + " --state-cache --max-memory 1M --workers 1", s.dir, 0, "0 counterexamples");
   auto json = require_run(example("bank_ok") + " --state-cache --json", s.dir, 0, "\"states_cached\": ");

@@ -40,7 +40,8 @@ that replays it exactly.
   --max-executions N       exhaustive: stop after N executions (incomplete)
   --max-depth N            exhaustive: cut executions at N steps (incomplete)
   --state-cache            exhaustive: do not explore a visible state twice (source DPOR
-                           unless --dpor none; fewer executions where orders converge)
+                           unless --dpor says otherwise; fewer executions where orders
+                           converge; with --dpor optimal it cuts only race-free subtrees)
   --no-state-cache         explore statelessly (the default)
   --max-memory SIZE        bound on the state cache, e.g. 512M or 4G (default: half the
                            machine's memory); past it new states are not cached
@@ -255,8 +256,8 @@ CliOptions parse_args(int argc, char** argv) {
     }
   }
   if (cli.library.empty()) throw UsageFailure("missing SCENARIO.so (see lockstep-check --help)");
-  // The state cache goes with source sets: it picks source DPOR unless told otherwise (an
-  // explicit --dpor optimal is refused by Options::validate, with the fix).
+  // The state cache cuts most with source sets: it picks source DPOR unless told otherwise
+  // (optimal DPOR cuts only where the prefix races with nothing: docs/exploration.md).
   if (cli.options.state_cache && !cli.dpor_given) cli.options.dpor = ls::DporMode::source;
   return cli;
 }
