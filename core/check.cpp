@@ -203,6 +203,8 @@ Result run_on(Controller& controller, const std::function<void()>& root, Strateg
 }
 }  // namespace
 
+unsigned default_workers() { return static_cast<unsigned>(std::max(1, tbb::info::default_concurrency())); }
+
 void run_parallel(unsigned threads, std::uint64_t count, const std::function<void(std::uint64_t)>& task) {
   if (threads <= 1) {
     for (std::uint64_t i = 0; i < count; ++i) task(i);
@@ -250,8 +252,7 @@ Result run_sampling(const std::function<void()>& root, const Options& options) {
     }
     parts[c] = std::move(part);
   };
-  unsigned workers = options.workers != 0 ? options.workers
-                                          : static_cast<unsigned>(tbb::info::default_concurrency());
+  unsigned workers = options.effective_workers();
   run_parallel(std::min<std::uint64_t>(workers, chunks), chunks, run_chunk);
   // Merge in chunk order, up to the first chunk that stopped at a bug: what one worker
   // running the chunks in order reports.

@@ -12,6 +12,9 @@
 #if defined(BOOST_USE_ASAN)
 #include <sanitizer/asan_interface.h>
 #endif
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#endif
 
 namespace lockstep::core {
 
@@ -110,21 +113,42 @@ void StackPool::deallocate(boost::context::stack_context& sc) noexcept {
 
 void Fiber::start(StackPool& pool, Entry entry, void* arg) {
   assert(finished());
+#if defined(__SANITIZE_THREAD__)
+  tsan_fiber_ = __tsan_create_fiber(0);
+#endif
   fiber_ = boost::context::fiber(std::allocator_arg, PooledStack{&pool},
                                  [this, entry, arg](boost::context::fiber&& caller) {
                                    caller_ = std::move(caller);
                                    entry(arg);
+#if defined(__SANITIZE_THREAD__)
+                                   __tsan_switch_to_fiber(tsan_caller_, 0);
+#endif
                                    return std::move(caller_);
                                  });
 }
 
 void Fiber::resume() {
+#if defined(__SANITIZE_THREAD__)
+  tsan_caller_ = __tsan_get_current_fiber();
+  __tsan_switch_to_fiber(tsan_fiber_, 0);
+#endif
   fiber_ = std::move(fiber_).resume();
   // The ucontext backend hands back a terminated record; releasing it returns the stack.
   if (!fiber_) fiber_ = boost::context::fiber();
+#if defined(__SANITIZE_THREAD__)
+  if (!fiber_ && tsan_fiber_ != nullptr) {
+    __tsan_destroy_fiber(tsan_fiber_);
+    tsan_fiber_ = nullptr;
+  }
+#endif
 }
 
-void Fiber::yield() { caller_ = std::move(caller_).resume(); }
+void Fiber::yield() {
+#if defined(__SANITIZE_THREAD__)
+  __tsan_switch_to_fiber(tsan_caller_, 0);
+#endif
+  caller_ = std::move(caller_).resume();
+}
 
 }  // namespace lockstep::core
 

@@ -47,6 +47,12 @@ class Fiber {
  private:
   boost::context::fiber fiber_;   // the suspended fiber (held while it is not running)
   boost::context::fiber caller_;  // the controller's continuation (held while it runs)
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer must be told of every stack switch (a TSan build is for hunting races
+  // between exploration workers; it is not a CMake preset).
+  void* tsan_fiber_ = nullptr;
+  void* tsan_caller_ = nullptr;
+#endif
 };
 
 }  // namespace lockstep::core

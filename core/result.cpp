@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/workers.hpp"
 #include "lockstep/errors.hpp"
 #include "lockstep/options.hpp"
 #include "lockstep/result.hpp"
@@ -104,6 +105,8 @@ std::optional<DporMode> parse_dpor(std::string_view name) {
   }
   return std::nullopt;
 }
+
+unsigned Options::effective_workers() const { return workers != 0 ? workers : core::default_workers(); }
 
 void Options::validate() const {
   if (iterations == 0) throw ConfigError("--iterations must be at least 1");

@@ -15,6 +15,8 @@ namespace lockstep::core {
 // Runs task(i) for every i in [0, count) on `threads` threads (more than the machine's
 // cores is allowed), each i once; returns when all are done.
 void run_parallel(unsigned threads, std::uint64_t count, const std::function<void(std::uint64_t)>& task);
+// How many workers Options::workers == 0 means: every core the process may use.
+unsigned default_workers();
 
 // Reports options.progress every options.progress_every executions counted over every
 // worker. Give each worker `per_execution()` as its own progress callback (every 1).

@@ -261,7 +261,7 @@ TEST_CASE("the trace-out option writes the trace and the stats option prints thr
 TEST_CASE("exhaustive exploration finds lost_update, passes bank_ok and replays", "[cli]") {
   Scratch s;
   auto found = require_run(example("lost_update") + " --exhaustive", s.dir, 1,
-                           "exhaustive exploration (optimal DPOR)");
+                           "exhaustive exploration (optimal DPOR");
   REQUIRE_THAT(found.output, Catch::Contains("assertion failed: both increments are counted"));
   require_replay_matches("lost_update", found, s.dir);
 

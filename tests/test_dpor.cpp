@@ -286,6 +286,38 @@ TEST_CASE("parallel exploration reports the same distinct counterexamples as one
   REQUIRE(first.counterexamples.size() == 1);
 }
 
+TEST_CASE("exhaustive exploration uses every core by default and falls back to one worker if the parallel engine fails", "[dpor][parallel]") {
+  auto three_senders = [] {
+    ls::Pid me = ls::self();
+    for (int i = 1; i <= 3; ++i) ls::spawn([me, i] { ls::send(me, i); });
+    for (int i = 0; i < 3; ++i) ls::receive();
+  };
+  ls::Options o;
+  REQUIRE(o.effective_workers() >= 1);
+  o.workers = 1;
+  REQUIRE(o.effective_workers() == 1);
+  ls::Result one = ls::explore(three_senders, o);
+  REQUIRE(one.executions == 6);
+  // The engine's one unexplained failure was a std::bad_array_new_length in a worker: such
+  // a failure (injected here through the progress callback, on the parallel run only)
+  // leaves the answer to a sequential exploration, with a warning.
+  o.workers = 2;
+  o.progress_every = 1;
+  bool thrown = false;
+  o.progress = [&](std::uint64_t) {
+    if (!thrown) {
+      thrown = true;
+      throw std::bad_array_new_length();
+    }
+  };
+  ls::Result fallback = ls::explore(three_senders, o);
+  REQUIRE(thrown);
+  REQUIRE(fallback.executions == 6);
+  REQUIRE(fallback.complete());
+  REQUIRE(fallback.warnings.size() == 1);
+  REQUIRE_THAT(fallback.warnings.front().message, Catch::Contains("this result is from one worker"));
+}
+
 // Offline: the oracles over many more programs (not run by ctest; hidden by its tag):
 //   LOCKSTEP_ORACLE_SEEDS=3000 build/tests/test_dpor "[.oracle]"
 TEST_CASE("offline oracle: source and optimal DPOR over thousands of random programs", "[.oracle]") {
@@ -302,6 +334,29 @@ TEST_CASE("offline oracle: source and optimal DPOR over thousands of random prog
       std::printf("ops <= %d%s: %llu programs, %llu traces, optimal %llu executions (%llu blocked)\n", ops,
                   extended ? " (ETS and cluster)" : "", (unsigned long long)programs, (unsigned long long)traces,
                   (unsigned long long)optimal, (unsigned long long)blocked);
+    }
+  }
+}
+
+// Offline: parallel exploration on 2 and 3 workers over the same programs.
+//   LOCKSTEP_ORACLE_SEEDS=1500 build/tests/test_dpor "offline oracle: parallel*"
+TEST_CASE("offline oracle: parallel exploration over thousands of random programs", "[.oracle]") {
+  for (int ops : {3, 4}) {
+    for (bool extended : {false, true}) {
+      std::uint64_t traces = 0, executions[4] = {};
+      std::uint64_t programs = lockstep_test::for_oracle_programs(3000, ops, extended, [&](const auto& body, const Exploration& none) {
+        traces += none.traces.size();
+        for (unsigned workers : {2u, 3u}) {
+          Exploration p = lockstep_test::explore_parallel_with(body, DporMode::optimal, workers);
+          REQUIRE(p.traces == none.traces);
+          REQUIRE(p.final_states == none.final_states);
+          REQUIRE(p.bugs == none.bugs);
+          executions[workers] += p.executions;
+        }
+      });
+      std::printf("ops <= %d%s: %llu programs, %llu traces, optimal on 2 workers %llu executions, on 3 %llu\n", ops,
+                  extended ? " (ETS and cluster)" : "", (unsigned long long)programs, (unsigned long long)traces,
+                  (unsigned long long)executions[2], (unsigned long long)executions[3]);
     }
   }
 }
