@@ -186,6 +186,22 @@ void nif_sync(Term kind, SharedAccess access) {
   sync(p, PendingOp{.kind = OpKind::nif, .term = std::move(kind), .access = access});
 }
 
+namespace core {
+void shared_sync(Term a, Term b, const SharedAccess& access) {
+  Process& p = Controller::current("nif_sync");
+  sync(p, PendingOp{.kind = OpKind::nif, .term = std::move(a), .term2 = std::move(b), .access = access, .nif_parts = 2});
+}
+void shared_sync(Term a, Term b, Term c, const SharedAccess& access) {
+  Process& p = Controller::current("nif_sync");
+  sync(p, PendingOp{.kind = OpKind::nif,
+                    .term = std::move(a),
+                    .term2 = std::move(b),
+                    .name = std::move(c),
+                    .access = access,
+                    .nif_parts = 3});
+}
+}  // namespace core
+
 namespace {
 // "…/lockstep/examples/lost_update.cpp" -> "examples/lost_update.cpp": short and unambiguous.
 std::string short_path(const char* file) {

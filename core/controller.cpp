@@ -894,7 +894,12 @@ void Controller::execute(Process& p) {
       break;
     case OpKind::nif:
       touch_shared(op.access);
-      note(p.pid, [&] { return "nif " + op.term.to_string(); });
+      note(p.pid, [&] {
+        Term kind = op.nif_parts == 0 ? op.term
+                    : op.nif_parts == 2 ? tuple(op.term, op.term2)
+                                        : tuple(op.term, op.term2, op.name);
+        return "nif " + kind.to_string();
+      });
       break;
     case OpKind::exit: {
       Term reason = std::move(op.term);

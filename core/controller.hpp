@@ -31,6 +31,11 @@ namespace lockstep::core {
 
 struct CrashSlot;
 
+// lockstep::nif_sync with the kind {a, b} or {a, b, c}, a tuple made only if a trace prints
+// it: the sync point of the model components' operations (atomics, ETS, persistent terms).
+void shared_sync(Term a, Term b, const SharedAccess& access);
+void shared_sync(Term a, Term b, Term c, const SharedAccess& access);
+
 struct ControllerConfig {
   std::size_t stack_size = 256 * 1024;
   std::uint64_t max_steps = 100000;

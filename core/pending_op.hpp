@@ -42,6 +42,8 @@ struct PendingOp {
                                 // partition: defer; nodes: up ones only
   Ref ref;                      // demonitor, cancel_timer
   SharedAccess access;          // nif
+  std::uint8_t nif_parts = 0;   // nif: 0: term is the kind; 2 or 3: the kind is the tuple
+                                // {term, term2[, name]}, made only if a trace prints it
 };
 
 struct OpResult {

@@ -1,7 +1,9 @@
 // TouchIndex: the accesses of the current execution by object, for race analysis: for each
 // (kind, object), the latest access, each linking to the one before it on that object.
-// Reads of a state object conflict only with the accesses that are not reads, so those have
-// a second chain of their own: a read walks past the other reads without looking at them.
+// Reads of a state object conflict only with the accesses that are not reads, and accesses
+// to one member of it only with the accesses to the whole of it, so those have chains of
+// their own: a read walks past the other reads, a member access past the other members
+// (indexer's compare-and-swaps on one array made the analysis quadratic before).
 //
 // The table is open-addressed and reused across executions; forget() (a barrier, which
 // orders everything before it) empties it in O(1) by moving to the next generation.
@@ -27,6 +29,7 @@ class TouchIndex {
     std::size_t event;        // its index in the execution
     std::size_t previous;     // the touch before on the same object, or kNone
     std::size_t previous_writing;  // the last touch before it that is not a read, or kNone
+    std::size_t previous_whole;    // the last touch before it that is not a member access
   };
 
   // A new execution: nothing touched yet.
@@ -48,7 +51,9 @@ class TouchIndex {
   void for_each_candidate(const core::Access& a, F&& f) const {
     const Slot* s = find(a.kind, a.object);
     if (s == nullptr) return;
-    if (a.kind != core::ObjectKind::mailbox && reads(a.mode)) {
+    if (a.kind != core::ObjectKind::mailbox && member(a.mode)) {
+      for (std::size_t t = s->last_whole; t != kNone; t = touches_[t].previous_whole) f(touches_[t]);
+    } else if (a.kind != core::ObjectKind::mailbox && reads(a.mode)) {
       for (std::size_t t = s->last_writing; t != kNone; t = touches_[t].previous_writing) f(touches_[t]);
     } else {
       for (std::size_t t = s->last; t != kNone; t = touches_[t].previous) f(touches_[t]);
@@ -62,8 +67,10 @@ class TouchIndex {
     t.event = event;
     t.previous = s.last;
     t.previous_writing = s.last_writing;
+    t.previous_whole = s.last_whole;
     s.last = touches_.size() - 1;
     if (!reads(a.mode)) s.last_writing = s.last;
+    if (!member(a.mode)) s.last_whole = s.last;
   }
 
  private:
@@ -73,8 +80,12 @@ class TouchIndex {
     std::uint32_t generation = 0;  // current only when equal to generation_
     std::size_t last = kNone;
     std::size_t last_writing = kNone;
+    std::size_t last_whole = kNone;
   };
   static bool reads(core::AccessMode m) { return m == core::AccessMode::read || m == core::AccessMode::member_read; }
+  static bool member(core::AccessMode m) {
+    return m == core::AccessMode::member_read || m == core::AccessMode::member_write;
+  }
   static std::size_t hash(core::ObjectKind kind, std::uint64_t object) {
     return static_cast<std::size_t>(((object * 0x9e3779b97f4a7c15ULL) ^ static_cast<std::uint64_t>(kind)) * 0xff51afd7ed558ccdULL >> 17);
   }
@@ -93,7 +104,7 @@ class TouchIndex {
     for (std::size_t i = hash(kind, object) & mask;; i = (i + 1) & mask) {
       Slot& s = slots_[i];
       if (s.generation != generation_) {
-        s = Slot{object, kind, generation_, kNone, kNone};
+        s = Slot{object, kind, generation_, kNone, kNone, kNone};
         ++live_;
         return s;
       }

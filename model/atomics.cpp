@@ -41,8 +41,8 @@ std::int64_t& slot(Array::Storage& s, std::size_t i, const char* op) {
 
 // `op` is an atom made once per operation (atom() takes the atom table's lock).
 void sync(const Array::Storage& s, const Term& op, std::size_t i, bool write) {
-  nif_sync(tuple(op, static_cast<std::int64_t>(i)),
-           SharedAccess{.object = s.object, .key = i, .whole_object = false, .write = write});
+  core::shared_sync(op, static_cast<std::int64_t>(i),
+                    SharedAccess{.object = s.object, .key = i, .whole_object = false, .write = write});
 }
 }  // namespace
 

@@ -123,9 +123,9 @@ TableState& enter(Ref id, const Term& kind, Touch touch) {
   if (touch.key != nullptr) {
     access.key = touch.key->hash();
     access.whole_object = false;
-    nif_sync(tuple(kind, label, *touch.key), access);
+    core::shared_sync(kind, std::move(label), *touch.key, access);
   } else {
-    nif_sync(tuple(kind, std::move(label)), access);
+    core::shared_sync(kind, std::move(label), access);
   }
   auto it = s.tables.find(id);
   if (it == s.tables.end()) {

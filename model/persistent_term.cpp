@@ -42,8 +42,9 @@ Store& sync(const char* op, const Term& key, bool write) {
     p.controller->hashes_contents_of(kObject);
     stores.observing = true;
   }
-  nif_sync(tuple(atom(op), key),
-           SharedAccess{.object = kObject, .key = core::mix(p.pid.node, key.hash()), .whole_object = false, .write = write});
+  core::shared_sync(atom(op), key,
+                    SharedAccess{.object = kObject, .key = core::mix(p.pid.node, key.hash()), .whole_object = false,
+                                 .write = write});
   return stores.by_node[p.pid.node];
 }
 }  // namespace
