@@ -750,15 +750,12 @@ void Explorer::analyse_races() {
   for (Reversal& r : reversals) reverse_race(r.node, std::move(r.v));
 }
 
-// The execution stopped at a visited state: the events of the cached subtree would have come
-// next, and those racing with this prefix's events would have put backtrack points on it
-// (the pitfall of Yang et al., SPIN 2008). The summary knows what they touched, not in which
-// order, so every prefix event that one of them could race with gets its node fully
-// expanded: each enabled process is a branch there (a superset of any source set; sleeping
-// processes still cover theirs; not enough for wakeup trees, docs/exploration.md, which is
-// why the cache goes with source DPOR). A future event of process q cannot
-// race with a prefix event that happens before q's last event in the prefix (or, for a
-// process not yet born, before its spawner's): program order.
+// What a cut at a visited state owes the prefix: see the header. A future event of process q
+// cannot race with a prefix event that happens before q's last event in the prefix (or, for
+// a process not yet born, before its spawner's): program order. Source DPOR and plain
+// enumeration fully expand the nodes returned (every enabled process becomes a branch: a
+// superset of any source set; sleeping processes still cover theirs); optimal DPOR declines
+// the hit if there is any (a full expansion does not fit wakeup trees).
 std::vector<std::size_t> Explorer::nodes_racing(const Summary& cached, bool first_only) {
   const std::size_t n = events_.size();
   const Order& o = order_;
