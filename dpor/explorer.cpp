@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "dpor/block_cache.hpp"
 #include "dpor/dependency.hpp"
 
 namespace lockstep::dpor {
@@ -93,6 +94,12 @@ class HappensBefore {
 // are the branches to explore from there, leftmost first. A claimed child is being (or has
 // been) explored by some worker; a finished one is removed.
 struct Explorer::WakeupNode {
+  // Leaves come and go by the thousand: from the per-thread block cache.
+  static void* operator new([[maybe_unused]] std::size_t size) {
+    assert(size == sizeof(WakeupNode));
+    return BlockCache<sizeof(WakeupNode)>::allocate();
+  }
+  static void operator delete(void* p) noexcept { BlockCache<sizeof(WakeupNode)>::deallocate(p); }
   std::uint32_t pid = 0;
   EventRecord event;
   core::InlineVector<std::unique_ptr<WakeupNode>, 2> children;
@@ -444,7 +451,7 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
   }
   // The node is built before the lock is taken (nobody else sees it until it is linked):
   // the critical section is only what other workers read.
-  auto n = std::make_shared<TreeNode>();
+  auto n = std::allocate_shared<TreeNode>(PoolAllocator<TreeNode>{});
   n->state = state;
   n->after_barrier = after_barrier;
   if (t.cache && t.mode != DporMode::none) n->summary = std::make_shared<Summary>();
@@ -529,7 +536,7 @@ void Explorer::observe(const EventRecord& event) {
     // Published under the next lock this worker takes anyway (the next node, or the end of
     // the execution): one lock per step. Until then a sibling does not sleep on it, and a
     // wakeup-tree insertion sees it as unknown: redundancy at worst, never a lost trace.
-    unpublished_ = std::make_shared<const EventRecord>(event);
+    unpublished_ = std::allocate_shared<const EventRecord>(PoolAllocator<EventRecord>{}, event);
     unpublished_node_ = k;
     e.published = true;
   }
