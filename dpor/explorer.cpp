@@ -677,20 +677,34 @@ void Explorer::analyse_races() {
   // whose footprint the reversal changes (docs/exploration.md).
   auto notdep = [&](std::size_t j, std::size_t skip) {
     Sequence v;
+    v.reserve(n - j);
     for (std::size_t k = j + 1; k < n; ++k) {
       if (k != skip && !events_[k].barrier && !hb.test(k, j)) v.push_back(&events_[k]);
     }
     return v;
   };
-  // Pass 2: reverse each race.
-  std::deque<EventRecord> moved;  // stable storage for the reversed events of this pass
+  // The nodes a cut at a visited state owes a full expansion (see nodes_racing).
+  std::vector<std::size_t> expand;
+  if (hit_) expand = nodes_racing(*hit_);
+  // Optimal DPOR cuts only where nothing races (pick_new_node checked): its wakeup trees
+  // cannot take a full expansion (docs/exploration.md, "State caching").
+  assert(mode != DporMode::optimal || expand.empty());
+  // Storage for the reversed events of this pass, reserved up front so that the sequences
+  // can point into it.
+  std::vector<EventRecord>& moved = moved_;
+  moved.clear();
+  std::size_t needed = races.size() + disables.size();
+  for (std::size_t node : expand) needed += path_[node].node->enabled.size();
+  moved.reserve(needed);
   std::vector<Reversal> reversals;  // applied to the shared tree at the end, under its lock
+  // Pass 2: reverse each race.
   for (const Order::Race& r : races) {
     Sequence v = notdep(r.j, r.i);
     // Moved before j, event i no longer sees what j wrote (see without_consequences_of);
     // when its record cannot be adjusted, run it there to see what it does.
     // Overtaken: j and the events between j and i that happen after j (they move after i).
-    std::vector<const EventRecord*> overtaken{&events_[r.j]};
+    std::vector<const EventRecord*>& overtaken = overtaken_;
+    overtaken.assign(1, &events_[r.j]);
     for (std::size_t k = r.j + 1; k < r.i; ++k) {
       if (!events_[k].barrier && hb.test(k, r.j)) overtaken.push_back(&events_[k]);
     }
@@ -726,24 +740,20 @@ void Explorer::analyse_races() {
     v.push_back(&moved.back());
     reversals.push_back({node, std::move(v)});
   }
-  if (hit_) {
-    std::vector<std::size_t> expand = nodes_racing(*hit_);
-    // Optimal DPOR cuts only where nothing races (pick_new_node checked): its wakeup trees
-    // cannot take a full expansion (docs/exploration.md, "State caching").
-    assert(mode != DporMode::optimal || expand.empty());
-    for (std::size_t node : expand) {
-      for (std::uint32_t pid : path_[node].node->enabled) {
-        EventRecord& any = moved.emplace_back();
-        any.id = core::EventId{pid, 0};
-        any.unknown = true;
-        reversals.push_back({node, Sequence{&any}});
-      }
-    }
-    if (!expand.empty()) {
-      std::lock_guard lock(tree_->mutex);
-      tree_->stats.expansions += expand.size();
+  // A full expansion: every enabled process is a branch at each owed node.
+  for (std::size_t node : expand) {
+    for (std::uint32_t pid : path_[node].node->enabled) {
+      EventRecord& any = moved.emplace_back();
+      any.id = core::EventId{pid, 0};
+      any.unknown = true;
+      reversals.push_back({node, Sequence{&any}});
     }
   }
+  if (!expand.empty()) {
+    std::lock_guard lock(tree_->mutex);
+    tree_->stats.expansions += expand.size();
+  }
+  assert(moved.size() <= needed && "the reversed events moved: sequences point into them");
   // A sleeping process that covers a reversal makes it redundant (optimal mode); checked
   // against this path's sleepers before taking the lock.
   if (mode == DporMode::optimal) {

@@ -171,6 +171,8 @@ class Explorer final : public core::Strategy {
   // Race analysis buffers, reused across executions: the happens-before bit matrix, the
   // earlier accesses by object, and which earlier events the current one already depends on.
   std::vector<std::uint64_t> hb_words_;
+  std::vector<core::EventRecord> moved_;            // reversed events (analyse_races)
+  std::vector<const core::EventRecord*> overtaken_;  // scratch
   TouchIndex touches_;
   std::vector<std::size_t> seen_;
   // What order_events() found (with hb_words_): kept for the passes after it.
