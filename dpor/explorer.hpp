@@ -29,6 +29,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -140,6 +141,16 @@ class Explorer final : public core::Strategy {
 
   std::shared_ptr<ExplorationTree> tree_;
   core::Probe probe_;
+  // What each probed schedule's last event did (nullopt: the schedule cannot be followed).
+  struct PidsHash {
+    std::size_t operator()(const std::vector<std::uint32_t>& pids) const noexcept {
+      std::uint64_t h = 0xcbf29ce484222325ULL;
+      for (std::uint32_t p : pids) h = (h ^ p) * 0x100000001b3ULL;
+      return static_cast<std::size_t>(h);
+    }
+  };
+  static constexpr std::size_t kMaxProbed = 20000;
+  std::unordered_map<std::vector<std::uint32_t>, std::optional<core::EventRecord>, PidsHash> probed_;
   std::vector<PathEntry> path_;
   // The current execution's events, barriers included. The records keep their buffers from
   // one execution to the next: once warmed up, recording an event allocates nothing.
