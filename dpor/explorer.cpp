@@ -563,9 +563,14 @@ void Explorer::publish() {
 }
 
 void Explorer::end_execution(const core::ExecutionSummary& summary) {
+  // The races are analysed outside the lock; what they change in the tree is applied with
+  // the execution's bookkeeping, under one lock.
+  std::vector<Reversal> reversals;
+  if (tree_->mode != DporMode::none) reversals = analyse_races();
   {
     std::lock_guard lock(tree_->mutex);
     publish();
+    for (Reversal& r : reversals) reverse_race(r.node, std::move(r.v));
     ExplorerStats& st = tree_->stats;
     if (summary.abandoned) {
       if (!cut_ && !summary.pruned) ++st.blocked;
@@ -577,7 +582,6 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
     if (summary.counterexample && tree_->stop_at_bug) tree_->stop_all();
     if (path_.empty()) tree_->stop_all();  // no step had a choice to make: nothing to explore
   }
-  if (tree_->mode != DporMode::none) analyse_races();
   if (on_execution) on_execution(events_.copy(), summary);
 }
 
@@ -663,7 +667,7 @@ void Explorer::order_events() {
   o.done = n;
 }
 
-void Explorer::analyse_races() {
+std::vector<Explorer::Reversal> Explorer::analyse_races() {
   const DporMode mode = tree_->mode;
   std::size_t n = events_.size();
   order_events();
@@ -723,16 +727,16 @@ void Explorer::analyse_races() {
     pending.id = core::EventId{d.victim, 0};
     pending.unknown = true;
     bool known = false;
-    {
-      std::lock_guard lock(tree_->mutex);
-      const TreeNode& at_kill = *path_[node].node;
-      if (!std::binary_search(at_kill.enabled.begin(), at_kill.enabled.end(), d.victim)) continue;
-      at_kill.for_each_sleeper(path_[node].seq, [&](const Sleeper& s) {
-        if (s.first == d.victim) {
-          pending = *s.second;
-          known = true;
-        }
-      });
+    // The node's enabled set never changes; its sleepers as this branch entered it (a
+    // sibling's event published since is missed: the victim's record is then unknown, which
+    // explores more, never less).
+    const TreeNode& at_kill = *path_[node].node;
+    if (!std::binary_search(at_kill.enabled.begin(), at_kill.enabled.end(), d.victim)) continue;
+    for (const Sleeper& s : path_[node].sleepers) {
+      if (s.first == d.victim) {
+        pending = *s.second;
+        known = true;
+      }
     }
     Sequence v = notdep(d.kill, n);
     if (!known && mode == DporMode::optimal) pending = probe_next(node, v, d.victim);
@@ -763,8 +767,7 @@ void Explorer::analyse_races() {
                          [&](const Sleeper& s) { return weak_initial(s.first, *s.second, r.v); });
     });
   }
-  std::lock_guard lock(tree_->mutex);
-  for (Reversal& r : reversals) reverse_race(r.node, std::move(r.v));
+  return reversals;
 }
 
 // What a cut at a visited state owes the prefix: see the header. A future event of process q

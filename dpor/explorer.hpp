@@ -121,7 +121,8 @@ class Explorer final : public core::Strategy {
   bool take_next_branch();
   bool steal();
   std::size_t pick_new_node(const core::Choice& choice, std::size_t k, bool after_barrier);
-  void analyse_races();
+  // The race reversals of the finished execution, to apply to the tree (under its lock).
+  std::vector<Reversal> analyse_races();
   void publish();
   void order_events();
   // The execution stopped at a visited state: the events of the cached subtree would have

@@ -286,21 +286,19 @@ TEST_CASE("parallel exploration reports the same distinct counterexamples as one
   REQUIRE(first.counterexamples.size() == 1);
 }
 
-TEST_CASE("exhaustive exploration uses every core by default and falls back to one worker if the parallel engine fails", "[dpor][parallel]") {
+TEST_CASE("exhaustive exploration is sequential unless asked and falls back to one worker if the parallel engine fails", "[dpor][parallel]") {
   auto three_senders = [] {
     ls::Pid me = ls::self();
     for (int i = 1; i <= 3; ++i) ls::spawn([me, i] { ls::send(me, i); });
     for (int i = 0; i < 3; ++i) ls::receive();
   };
   ls::Options o;
-  REQUIRE(o.effective_workers() >= 1);
-  o.workers = 1;
-  REQUIRE(o.effective_workers() == 1);
+  REQUIRE(o.effective_workers() >= 1);  // sampled runs: every core
   ls::Result one = ls::explore(three_senders, o);
-  REQUIRE(one.executions == 6);
-  // The engine's one unexplained failure was a std::bad_array_new_length in a worker: such
-  // a failure (injected here through the progress callback, on the parallel run only)
-  // leaves the answer to a sequential exploration, with a warning.
+  REQUIRE(one.executions == 6);  // exactly one per trace: the sequential explorer
+  // The engine's one failure of its own was a std::bad_array_new_length in a worker: such a
+  // failure (injected here through the progress callback, on the parallel run only) leaves
+  // the answer to a sequential exploration, with a warning.
   o.workers = 2;
   o.progress_every = 1;
   bool thrown = false;
@@ -359,4 +357,21 @@ TEST_CASE("offline oracle: parallel exploration over thousands of random program
                   (unsigned long long)executions[2], (unsigned long long)executions[3]);
     }
   }
+}
+
+// The known bug of parallel exploration (docs/exploration.md, "Parallel exploration"):
+// generated program 68 (≤3 ops) loses one of its 24 traces in about 1% of explorations on
+// 2 workers. Hidden: it fails today. Run it when working on the parallel explorer:
+//   build/tests/test_dpor "known bug: parallel optimal DPOR*"
+TEST_CASE("known bug: parallel optimal DPOR occasionally misses a trace of program 68", "[.known-bug]") {
+  auto program = lockstep_test::generate_program(68, 2, 3, false);
+  auto body = lockstep_test::as_scenario(program);
+  Exploration none = explore_with(body, DporMode::none, 20000);
+  INFO(program.describe());
+  int misses = 0;
+  for (int i = 0; i < 300; ++i) {
+    Exploration p = lockstep_test::explore_parallel_with(body, DporMode::optimal, 2);
+    if (p.traces != none.traces) ++misses;
+  }
+  REQUIRE(misses == 0);
 }
