@@ -60,7 +60,7 @@ struct ExecutionOutcome {
   std::uint64_t fingerprint = 0;  // hash of step_log, stored in schedules
   bool abandoned = false;         // the strategy cut the execution short (not a real end)
   bool pruned = false;            // ... at a visited state (kPrune): its counterexample counts
-  std::uint64_t final_state = 0;  // visible_state() at the end (only when events are observed)
+  std::uint64_t final_state = 0;  // visible_state() at the end (only when states are tracked)
 };
 
 // What execution_local() keeps: a model component's per-execution state, which must say
@@ -142,7 +142,7 @@ class Controller final : public StateSource {
       event_.accesses.push_back(Access{kind, mode, object, peer, causes_});
       // Every nif access member-reads shared_any, which conflicts only with a write of it:
       // leave those reads out of the footprint, and let such a (rare) write match everything.
-      bool reads = mode == AccessMode::read || mode == AccessMode::member_read;
+      bool reads = reading(mode);
       if (kind != ObjectKind::shared_any) {
         std::uint64_t bit = footprint_bit(kind, object);
         event_.footprint |= bit;
@@ -196,7 +196,6 @@ class Controller final : public StateSource {
   void record_result(std::uint64_t hash) {
     if (tracking_states_) result_label_ = mix(result_label_, hash);
   }
-  bool observing() const { return observing_; }
   bool tracking_states() const { return tracking_states_; }
   // Logs what a nif_sync-style operation touches (see SharedAccess).
   void touch_shared(const SharedAccess& a);

@@ -59,6 +59,12 @@ struct Access {
   std::uint64_t causes = 0;
 };
 
+// Reads (of the whole object or of one member) commute with reads; member accesses commute
+// with member accesses (dpor/dependency.cpp has the full relation). The footprints and the
+// explorer's access index are filtered by these two classes.
+inline bool reading(AccessMode m) { return m == AccessMode::read || m == AccessMode::member_read; }
+inline bool member_access(AccessMode m) { return m == AccessMode::member_read || m == AccessMode::member_write; }
+
 // The bit an access to (kind, object) sets in EventRecord::footprint.
 inline std::uint64_t footprint_bit(ObjectKind kind, std::uint64_t object) {
   std::uint64_t h = (object + static_cast<std::uint64_t>(kind)) * 0x9e3779b97f4a7c15ULL;

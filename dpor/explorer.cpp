@@ -3,15 +3,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cassert>
 #include <atomic>
+#include <cassert>
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
-#include <unordered_map>
 
 #include "dpor/block_cache.hpp"
 #include "dpor/dependency.hpp"
@@ -41,7 +39,6 @@ class SpinMutex {
       }
     }
   }
-  bool try_lock() { return !locked_.load(std::memory_order_relaxed) && !locked_.exchange(true, std::memory_order_acquire); }
   void unlock() { locked_.store(false, std::memory_order_release); }
 
  private:
@@ -485,29 +482,23 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
   std::lock_guard lock(t.mutex);
   publish();
   if (t.mode == DporMode::source && chosen == 0) return core::kAbandon;  // sleep-set blocked
-  switch (t.mode) {
-    case DporMode::none:
-    case DporMode::source:
-      break;
-    case DporMode::optimal: {
-      if (k == 0) {
-        n->wakeup = t.root_wakeup.get();
-      } else {
-        for (auto& c : path_[k - 1].node->wakeup->children) {
-          if (c->pid == path_[k - 1].chosen) n->wakeup = c.get();
-        }
+  if (t.mode == DporMode::optimal) {
+    if (k == 0) {
+      n->wakeup = t.root_wakeup.get();
+    } else {
+      for (auto& c : path_[k - 1].node->wakeup->children) {
+        if (c->pid == path_[k - 1].chosen) n->wakeup = c.get();
       }
-      if (!n->wakeup->children.empty()) {
-        chosen = n->wakeup->children.front()->pid;
-      } else {
-        chosen = first_awake;
-        if (chosen == 0) return core::kAbandon;  // sleep-set blocked
-        leaf->pid = chosen;
-        leaf->event.unknown = true;
-        n->wakeup->children.push_back(std::move(leaf));
-        ++t.wakeup_nodes;
-      }
-      break;
+    }
+    if (!n->wakeup->children.empty()) {
+      chosen = n->wakeup->children.front()->pid;
+    } else {
+      chosen = first_awake;
+      if (chosen == 0) return core::kAbandon;  // sleep-set blocked
+      leaf->pid = chosen;
+      leaf->event.unknown = true;
+      n->wakeup->children.push_back(std::move(leaf));
+      ++t.wakeup_nodes;
     }
   }
   entry.chosen = chosen;
@@ -839,6 +830,10 @@ std::vector<std::size_t> Explorer::nodes_racing(const Summary& cached, bool firs
   return out;
 }
 
+// The record `moved` would have if it ran before the `overtaken` events (the racing event
+// and those that happen after it): consequences decided by state they wrote are dropped
+// when the other branch is known to do nothing more (a link or monitor of a process that
+// was not yet dead); otherwise the event is unknown (and optimal mode probes it).
 EventRecord Explorer::without_consequences_of(const EventRecord& moved,
                                               const std::vector<const EventRecord*>& overtaken) {
   EventRecord out = moved;

@@ -46,14 +46,15 @@ class TouchIndex {
     live_ = 0;
   }
   // The touches an access `a` of a later event may conflict with, latest first: calls
-  // f(touch) for each. A read of a state object sees only the accesses that are not reads.
+  // f(touch) for each. On a state object, a member access sees only the whole-object
+  // accesses, a whole-object read only the accesses that are not reads.
   template <typename F>
   void for_each_candidate(const core::Access& a, F&& f) const {
     const Slot* s = find(a.kind, a.object);
     if (s == nullptr) return;
-    if (a.kind != core::ObjectKind::mailbox && member(a.mode)) {
+    if (a.kind != core::ObjectKind::mailbox && core::member_access(a.mode)) {
       for (std::size_t t = s->last_whole; t != kNone; t = touches_[t].previous_whole) f(touches_[t]);
-    } else if (a.kind != core::ObjectKind::mailbox && reads(a.mode)) {
+    } else if (a.kind != core::ObjectKind::mailbox && core::reading(a.mode)) {
       for (std::size_t t = s->last_writing; t != kNone; t = touches_[t].previous_writing) f(touches_[t]);
     } else {
       for (std::size_t t = s->last; t != kNone; t = touches_[t].previous) f(touches_[t]);
@@ -69,8 +70,8 @@ class TouchIndex {
     t.previous_writing = s.last_writing;
     t.previous_whole = s.last_whole;
     s.last = touches_.size() - 1;
-    if (!reads(a.mode)) s.last_writing = s.last;
-    if (!member(a.mode)) s.last_whole = s.last;
+    if (!core::reading(a.mode)) s.last_writing = s.last;
+    if (!core::member_access(a.mode)) s.last_whole = s.last;
   }
 
  private:
@@ -82,10 +83,6 @@ class TouchIndex {
     std::size_t last_writing = kNone;
     std::size_t last_whole = kNone;
   };
-  static bool reads(core::AccessMode m) { return m == core::AccessMode::read || m == core::AccessMode::member_read; }
-  static bool member(core::AccessMode m) {
-    return m == core::AccessMode::member_read || m == core::AccessMode::member_write;
-  }
   static std::size_t hash(core::ObjectKind kind, std::uint64_t object) {
     return static_cast<std::size_t>(((object * 0x9e3779b97f4a7c15ULL) ^ static_cast<std::uint64_t>(kind)) * 0xff51afd7ed558ccdULL >> 17);
   }

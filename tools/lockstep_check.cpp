@@ -312,9 +312,9 @@ std::string describe(const CliOptions& cli) {
                                             std::to_string(o.faults.max) + ")"
                                       : "";
   if (cli.exhaustive) {
-    unsigned workers = o.workers;  // exhaustive runs are sequential unless asked
+    // Exhaustive runs are sequential unless --workers asks for more.
     return "exhaustive exploration (" + std::string(ls::to_string(o.dpor)) + " DPOR" +
-           (o.state_cache ? ", state cache" : "") + (workers > 1 ? ", " + std::to_string(workers) + " workers" : "") +
+           (o.state_cache ? ", state cache" : "") + (o.workers > 1 ? ", " + std::to_string(o.workers) + " workers" : "") +
            ")" + faults;
   }
   std::string s = std::string(ls::to_string(o.strategy)) + " strategy, " +

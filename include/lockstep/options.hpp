@@ -46,7 +46,8 @@ struct Options {
   std::uint64_t max_depth = 0;         // 0: unbounded; executions longer are cut (incomplete)
   // Visible-state caching: a prefix that reaches a state whose subtree was explored stops
   // there (docs/exploration.md, "State caching"). Fewer executions, the same states and bugs.
-  // Goes with dpor none or source (source sets), not optimal: validate() says so.
+  // Cuts most with dpor source; optimal DPOR cuts only where the prefix races with nothing
+  // in the cut-off subtree.
   bool state_cache = false;
   // Bytes the state cache may hold (0: half the machine's memory); past it, new states are
   // not cached and the exploration goes on without them.
