@@ -85,9 +85,8 @@ Result explore_sequential(const std::function<void()>& root, const Options& opti
 Result explore(std::function<void()> root, const Options& options) {
   options.validate();
   if (!root) throw UsageError("lockstep::explore needs a root function");
-  // Parallel exploration is opt-in (an explicit workers > 1): it can miss a trace, rarely
-  // (docs/exploration.md, "Parallel exploration", the known bug).
-  unsigned workers = options.workers;
+  // Every core unless told otherwise (docs/exploration.md, "Parallel exploration").
+  unsigned workers = options.effective_workers();
   if (workers <= 1) return explore_sequential(root, options);
   try {
     return dpor::explore_parallel(root, options, workers);

@@ -45,6 +45,15 @@ class SpinMutex {
   std::atomic<bool> locked_{false};
 };
 
+// Drops from a branch's sleepers the processes its wakeup node exempts (ExplorationTree::insert).
+template <typename Sleepers, typename Wakeup>
+void without_exempt(Sleepers& sleepers, const Wakeup& w) {
+  for (std::uint32_t pid : w.exempt) {
+    sleepers.erase(std::remove_if(sleepers.begin(), sleepers.end(), [&](const auto& s) { return s.first == pid; }),
+                   sleepers.end());
+  }
+}
+
 // The pids of a sleep set, sorted (how the state cache compares sleep sets).
 template <typename Sleepers>
 std::vector<std::uint32_t> sorted_pids(const Sleepers& sleepers) {
@@ -101,6 +110,12 @@ struct Explorer::WakeupNode {
   EventRecord event;
   core::InlineVector<std::unique_ptr<WakeupNode>, 2> children;
   bool claimed = false;
+  // Parallel exploration: the tree node this branch leads to, once a worker has created it.
+  TreeNode* node = nullptr;
+  // Processes that must not sleep for this branch although claimed before it: a sequence
+  // was inserted here that they are weak initials of, and they could not take it (they had
+  // finished, or their event was not known yet). See ExplorationTree::insert.
+  core::InlineVector<std::uint32_t, 2> exempt;
 };
 
 // One node of the exploration tree: a prefix, the processes enabled after it, and the
@@ -209,7 +224,7 @@ class ExplorationTree {
       }
     }
   }
-  void insert(const Explorer& self, WakeupNode* at, Sequence v);
+  void insert(const Explorer& self, TreeNode& at, Sequence v);
   // A node whose every branch is explored: its state goes into the cache with the sleep set
   // it was explored with, and its subtree's summary into its parent's.
   void seal(TreeNode& n) {
@@ -393,6 +408,11 @@ Explorer::PathEntry Explorer::enter(std::shared_ptr<TreeNode> node, std::uint32_
                                     bool published) const {
   PathEntry e{std::move(node), chosen, seq, {}, published};
   e.node->for_each_sleeper(seq, [&](const Sleeper& s) { e.sleepers.push_back(s); });
+  if (tree_->mode == DporMode::optimal) {
+    for (const auto& c : e.node->wakeup->children) {
+      if (c->pid == chosen) without_exempt(e.sleepers, *c);
+    }
+  }
   return e;
 }
 
@@ -492,6 +512,7 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
     }
     if (!n->wakeup->children.empty()) {
       chosen = n->wakeup->children.front()->pid;
+      without_exempt(entry.sleepers, *n->wakeup->children.front());
     } else {
       chosen = first_awake;
       if (chosen == 0) return core::kAbandon;  // sleep-set blocked
@@ -504,6 +525,7 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
   entry.chosen = chosen;
   entry.seq = t.claim(*n, chosen);
   assert(entry.seq == 0);
+  if (t.mode == DporMode::optimal) n->wakeup->node = n.get();  // linked now: insert may walk to it
   if (k == 0) t.root = n;
   ++t.live_nodes;
   t.note_size();
@@ -962,15 +984,65 @@ void Explorer::reverse_race(std::size_t node, Sequence v) {
     return;
   }
   // optimal: insert v into wut(node) (sleepers that cover it were checked by the caller).
-  t.insert(*this, n.wakeup, std::move(v));
+  t.insert(*this, n, std::move(v));
   t.note_size();
   t.offer(e.node);
 }
 
-void ExplorationTree::insert(const Explorer& self, WakeupNode* at, Sequence v) {
-  WakeupNode* node = at;
+// Inserts v into the wakeup tree of tree node `at` (optimal DPOR's insert[E](v, wut)).
+//
+// Sequentially, an insertion only ever descends into branches nobody has explored yet, and
+// every sleeper of the branch that will run v was checked not to be a weak initial of v
+// (the wakeup tree invariant: no leaf has a sleeper among its weak initials; a leaf that
+// breaks it explores with that process asleep, drops the races it would have reversed, and
+// covers less than the sequences it absorbed). In parallel, v may descend into branches
+// other workers have claimed, and meet, at their nodes, claims that finished (no longer in
+// the tree, so v cannot go under them) or whose first event is not known yet. Such a claim
+// is a sleeper of the branch v ends up in without having been checked, so where it may be a
+// weak initial of what is left of v, the branch is exempted from sleeping on it (more
+// exploration, never less); a claimed leaf, whose sleepers are fixed, does not absorb v.
+// Below a branch nobody has claimed, the sequential argument holds again.
+void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v) {
+  struct Candidate {
+    std::uint32_t pid;
+    const EventRecord* event;  // null: not known
+  };
+  using Candidates = core::InlineVector<Candidate, 8>;
+  WakeupNode* node = at.wakeup;
+  TreeNode* tree_node = &at;  // the tree node of `node`, if one exists
+  Candidates inherited;       // the sleepers every branch at `node` inherits
+  for (const Explorer::Sleeper& s : at.sleep) inherited.push_back({s.first, s.second.get()});
+  bool checking = true;        // above any unclaimed branch
+  bool claimed_offended = false;
+  // The sleepers of a branch at `node`: inherited, and the claims at the tree node before
+  // it (every claim, for a branch not claimed yet: it comes after them).
+  auto sleepers_of = [&](const WakeupNode* branch) {
+    Candidates out = inherited;
+    if (tree_node == nullptr) return out;
+    std::size_t end = tree_node->claims.size();
+    if (branch != nullptr && branch->claimed) {
+      for (std::size_t c = 0; c < tree_node->claims.size(); ++c) {
+        if (tree_node->claims[c].pid == branch->pid) end = c;
+      }
+    }
+    for (std::size_t c = 0; c < end; ++c) {
+      const TreeNode::Claim& claim = tree_node->claims[c];
+      out.push_back({claim.pid, claim.event.get()});
+    }
+    return out;
+  };
+  // Those that may be weak initials of what is left of v (an unknown event may be anything).
+  auto offending = [&](const Candidates& sleepers) {
+    core::InlineVector<std::uint32_t, 2> out;
+    for (const Candidate& s : sleepers) {
+      if (s.event == nullptr || self.weak_initial(s.pid, *s.event, v)) out.push_back(s.pid);
+    }
+    return out;
+  };
   while (!v.empty()) {
-    if (node != at && node->children.empty()) return;  // a leaf already covers v
+    if (node != at.wakeup && node->children.empty() && !(node->claimed && claimed_offended)) {
+      return;  // a leaf already covers v
+    }
     WakeupNode* next = nullptr;
     for (auto& c : node->children) {
       if (self.weak_initial(c->pid, c->event, v)) {
@@ -978,17 +1050,45 @@ void ExplorationTree::insert(const Explorer& self, WakeupNode* at, Sequence v) {
         break;
       }
     }
+    Candidates sleepers;
+    core::InlineVector<std::uint32_t, 2> off;
+    if (checking) {
+      sleepers = sleepers_of(next);
+      off = offending(sleepers);
+    }
     if (next == nullptr) {
+      bool first = true;
       for (const EventRecord* e : v) {
         auto leaf = std::make_unique<WakeupNode>();
         leaf->pid = e->id.pid;
         leaf->event = *e;
+        if (first) leaf->exempt = off;
+        first = false;
         WakeupNode* raw = leaf.get();
         node->children.push_back(std::move(leaf));
         ++wakeup_nodes;
         node = raw;
       }
       return;
+    }
+    if (checking && !next->claimed) {
+      for (std::uint32_t pid : off) {
+        if (std::find(next->exempt.begin(), next->exempt.end(), pid) == next->exempt.end()) next->exempt.push_back(pid);
+      }
+      checking = false;
+    } else if (checking) {
+      // A claimed branch: below it, its own sleepers that `next`'s event does not wake.
+      claimed_offended = !off.empty();
+      inherited.clear();
+      if (next->node != nullptr) {
+        for (const Explorer::Sleeper& s : next->node->sleep) inherited.push_back({s.first, s.second.get()});
+      } else {
+        for (const Candidate& s : sleepers) {
+          if (s.pid == next->pid) continue;
+          if (s.event == nullptr || next->event.unknown || !dependent(next->event, *s.event)) inherited.push_back(s);
+        }
+      }
+      tree_node = next->node;
     }
     // v minus the first event of next's process (if v has none, next commutes with v).
     auto it = std::find_if(v.begin(), v.end(), [&](const EventRecord* e) { return e->id.pid == next->pid; });

@@ -5,10 +5,14 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
+#include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/engine.hpp"
@@ -98,6 +102,68 @@ inline Exploration explore_parallel_with(const std::function<void()>& root, ls::
   x.cache_hits = r.cache_hits;
   x.complete = r.complete();
   for (const auto& c : r.counterexamples) x.bugs.insert(c.signature());
+  return x;
+}
+
+// Parallel exploration with the workers' interleaving shaken up: each worker is an Explorer
+// on its own thread, wrapped so that before some of its steps (chosen by `seed`) it gives
+// up its core for a moment. A worker then holds claims in the tree, and events not yet
+// published, while the others insert into it: the interleavings a real run hits only now
+// and then, here in most runs.
+inline Exploration explore_parallel_jittered(const std::function<void()>& root, ls::DporMode mode, unsigned workers,
+                                             std::uint64_t seed) {
+  class Jittered final : public lockstep::core::Strategy {
+   public:
+    Jittered(lockstep::dpor::Explorer& explorer, std::uint64_t seed) : explorer_(explorer), rng_(seed) {}
+    bool begin_execution() override { return explorer_.begin_execution(); }
+    std::size_t pick(const lockstep::core::Choice& choice) override {
+      std::size_t chosen = explorer_.pick(choice);
+      if (rng_() % 3 == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng_() % 50));
+      return chosen;
+    }
+    bool observes_events() const override { return true; }
+    bool observes_states() const override { return explorer_.observes_states(); }
+    void observe(const lockstep::core::EventRecord& event) override { explorer_.observe(event); }
+    void set_probe(lockstep::core::Probe probe) override { explorer_.set_probe(std::move(probe)); }
+    void end_execution(const lockstep::core::ExecutionSummary& summary) override {
+      explorer_.end_execution(summary);
+      if (rng_() % 2 == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng_() % 50));
+    }
+
+   private:
+    lockstep::dpor::Explorer& explorer_;
+    std::mt19937_64 rng_;
+  };
+  Exploration x;
+  std::mutex m;
+  lockstep::dpor::ExplorerConfig config;
+  config.mode = mode;
+  auto tree = lockstep::dpor::Explorer::make_tree(config);
+  ls::Options o;
+  o.keep_going = true;
+  o.strategy = ls::StrategyKind::first;
+  std::vector<std::unique_ptr<lockstep::dpor::Explorer>> explorers;
+  std::vector<std::thread> threads;
+  for (unsigned w = 0; w < workers; ++w) {
+    auto& e = *explorers.emplace_back(std::make_unique<lockstep::dpor::Explorer>(tree));
+    e.on_execution = [&](const std::vector<lockstep::core::EventRecord>& events,
+                         const lockstep::core::ExecutionSummary& summary) {
+      if (summary.abandoned) return;
+      std::string trace = canonical_trace(events);
+      std::lock_guard lock(m);
+      x.traces.insert(std::move(trace));
+      x.final_states.insert(summary.final_state);
+    };
+  }
+  for (unsigned w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      Jittered jittered(*explorers[w], seed * 7919 + w);
+      lockstep::core::run_executions(root, jittered, o);
+    });
+  }
+  for (auto& t : threads) t.join();
+  x.executions = explorers.front()->stats().executions;
+  x.complete = explorers.front()->stats().incomplete.empty();
   return x;
 }
 

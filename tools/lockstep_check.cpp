@@ -47,9 +47,8 @@ that replays it exactly.
                            machine's memory); past it new states are not cached
   --strategy S             random | pct | fair-pct | pos | idpct | first   (default random)
   --iterations N           executions to sample (default 1000)
-  --workers N              threads: sampled runs use every core by default (the result
-                           is the same for every N); --exhaustive uses N only if N > 1
-                           (it can then miss a trace, rarely: docs/exploration.md)
+  --workers N              threads (default: every core); sampled runs give the same
+                           result for every N, --exhaustive the same traces and bugs
   --seed S                 base seed; each iteration derives its own (default 0)
   --pct-depth D            PCT bug depth, D-1 priority change points (default 3)
   --pct-depth-range A..B   idpct: depths cycled over iterations (default 2..6)
@@ -312,9 +311,9 @@ std::string describe(const CliOptions& cli) {
                                             std::to_string(o.faults.max) + ")"
                                       : "";
   if (cli.exhaustive) {
-    // Exhaustive runs are sequential unless --workers asks for more.
+    unsigned workers = o.effective_workers();
     return "exhaustive exploration (" + std::string(ls::to_string(o.dpor)) + " DPOR" +
-           (o.state_cache ? ", state cache" : "") + (o.workers > 1 ? ", " + std::to_string(o.workers) + " workers" : "") +
+           (o.state_cache ? ", state cache" : "") + (workers > 1 ? ", " + std::to_string(workers) + " workers" : "") +
            ")" + faults;
   }
   std::string s = std::string(ls::to_string(o.strategy)) + " strategy, " +

@@ -52,12 +52,12 @@ struct Options {
   // Bytes the state cache may hold (0: half the machine's memory); past it, new states are
   // not cached and the exploration goes on without them.
   std::uint64_t max_memory = 0;
-  // Threads that run sampled executions (0: every core). Results do not depend on it:
-  // iterations run in fixed chunks, each a function of the seed and its index alone.
-  // Exhaustive exploration runs on one worker unless this is set above 1 (opt-in: the
-  // shared-tree explorer can miss a trace, rarely; docs/exploration.md).
+  // Threads (0: every core). Sampled runs do not depend on it: iterations run in fixed
+  // chunks, each a function of the seed and its index alone. Exhaustive exploration shares
+  // one tree between them: the same traces, end states and distinct counterexamples for
+  // every N, some more executions than on one worker (docs/exploration.md).
   unsigned workers = 0;
-  // The number of threads a sampled run uses: `workers`, or every core the process may use.
+  // The number of threads a run uses: `workers`, or every core the process may use.
   unsigned effective_workers() const;
   // Called every `progress_every` executions with the number done so far (the CLI draws a
   // progress line on a terminal). Must be cheap and must not throw.
