@@ -115,7 +115,7 @@ struct Explorer::WakeupNode {
   // Processes that must not sleep for this branch although claimed before it: a sequence
   // was inserted here that they are weak initials of, and they could not take it (they had
   // finished, or their event was not known yet). See ExplorationTree::insert.
-  core::InlineVector<std::uint32_t, 2> exempt;
+  std::vector<std::uint32_t> exempt;  // nearly always empty: no inline storage
 };
 
 // One node of the exploration tree: a prefix, the processes enabled after it, and the
@@ -252,6 +252,7 @@ class ExplorationTree {
   ExplorerStats stats;
   std::unique_ptr<WakeupNode> root_wakeup = std::make_unique<WakeupNode>();
   std::shared_ptr<TreeNode> root;
+  unsigned workers = 0;   // Explorers sharing the tree (set before any starts)
   bool started = false;   // some worker took the first execution
   bool stopped = false;   // a bound, a counterexample or a failure ends the exploration
   std::uint64_t live_nodes = 0;
@@ -278,7 +279,7 @@ ExplorerConfig ExplorerConfig::from(const Options& options) {
 
 Explorer::Explorer(const ExplorerConfig& config) : tree_(make_tree(config)) {}
 
-Explorer::Explorer(std::shared_ptr<ExplorationTree> tree) : tree_(std::move(tree)) {}
+Explorer::Explorer(std::shared_ptr<ExplorationTree> tree) : tree_(std::move(tree)) { ++tree_->workers; }
 
 Explorer::~Explorer() = default;
 
@@ -1010,9 +1011,13 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v) {
   using Candidates = core::InlineVector<Candidate, 8>;
   WakeupNode* node = at.wakeup;
   TreeNode* tree_node = &at;  // the tree node of `node`, if one exists
-  Candidates inherited;       // the sleepers every branch at `node` inherits
-  for (const Explorer::Sleeper& s : at.sleep) inherited.push_back({s.first, s.second.get()});
-  bool checking = true;        // above any unclaimed branch
+  // Above any unclaimed branch. Alone on the tree, insertion only ever descends into
+  // branches nobody has claimed, and the path's own sleepers were checked: nothing to do.
+  bool checking = workers > 1;
+  Candidates inherited;  // the sleepers every branch at `node` inherits
+  if (checking) {
+    for (const Explorer::Sleeper& s : at.sleep) inherited.push_back({s.first, s.second.get()});
+  }
   bool claimed_offended = false;
   // The sleepers of a branch at `node`: inherited, and the claims at the tree node before
   // it (every claim, for a branch not claimed yet: it comes after them).
@@ -1033,7 +1038,7 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v) {
   };
   // Those that may be weak initials of what is left of v (an unknown event may be anything).
   auto offending = [&](const Candidates& sleepers) {
-    core::InlineVector<std::uint32_t, 2> out;
+    std::vector<std::uint32_t> out;
     for (const Candidate& s : sleepers) {
       if (s.event == nullptr || self.weak_initial(s.pid, *s.event, v)) out.push_back(s.pid);
     }
@@ -1051,7 +1056,7 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v) {
       }
     }
     Candidates sleepers;
-    core::InlineVector<std::uint32_t, 2> off;
+    std::vector<std::uint32_t> off;
     if (checking) {
       sleepers = sleepers_of(next);
       off = offending(sleepers);
