@@ -50,6 +50,19 @@ inline std::string canonical_trace(const std::vector<lockstep::core::EventRecord
   return out;
 }
 
+// An Explorer::on_execution that records each complete execution's trace and end state in
+// x (under m: parallel workers call it from their threads).
+inline auto recorder(Exploration& x, std::mutex& m) {
+  return [&x, &m](const std::vector<lockstep::core::EventRecord>& events,
+                  const lockstep::core::ExecutionSummary& summary) {
+    if (summary.abandoned) return;
+    std::string trace = canonical_trace(events);
+    std::lock_guard lock(m);
+    x.traces.insert(std::move(trace));
+    x.final_states.insert(summary.final_state);
+  };
+}
+
 inline Exploration explore_with(const std::function<void()>& root, ls::DporMode mode,
                                 std::uint64_t max_executions = 0, ls::Faults faults = {}, bool state_cache = false) {
   Exploration x;
@@ -58,12 +71,8 @@ inline Exploration explore_with(const std::function<void()>& root, ls::DporMode 
   config.max_executions = max_executions;
   config.state_cache_bytes = state_cache ? std::uint64_t{1} << 30 : 0;
   lockstep::dpor::Explorer explorer(config);
-  explorer.on_execution = [&](const std::vector<lockstep::core::EventRecord>& events,
-                              const lockstep::core::ExecutionSummary& summary) {
-    if (summary.abandoned) return;
-    x.traces.insert(canonical_trace(events));
-    x.final_states.insert(summary.final_state);
-  };
+  std::mutex m;
+  explorer.on_execution = recorder(x, m);
   ls::Options o;
   o.keep_going = true;
   o.strategy = ls::StrategyKind::first;
@@ -87,16 +96,8 @@ inline Exploration explore_parallel_with(const std::function<void()>& root, ls::
   o.state_cache = state_cache;
   o.dpor = mode;
   o.faults = faults;
-  ls::Result r = lockstep::dpor::explore_parallel(root, o, workers, [&](lockstep::dpor::Explorer& e) {
-    e.on_execution = [&](const std::vector<lockstep::core::EventRecord>& events,
-                         const lockstep::core::ExecutionSummary& summary) {
-      if (summary.abandoned) return;
-      std::string trace = canonical_trace(events);
-      std::lock_guard lock(m);
-      x.traces.insert(std::move(trace));
-      x.final_states.insert(summary.final_state);
-    };
-  });
+  ls::Result r = lockstep::dpor::explore_parallel(root, o, workers,
+                                                  [&](lockstep::dpor::Explorer& e) { e.on_execution = recorder(x, m); });
   x.executions = r.executions;
   x.blocked = r.blocked;
   x.cache_hits = r.cache_hits;
@@ -145,15 +146,7 @@ inline Exploration explore_parallel_jittered(const std::function<void()>& root, 
   std::vector<std::unique_ptr<lockstep::dpor::Explorer>> explorers;
   std::vector<std::thread> threads;
   for (unsigned w = 0; w < workers; ++w) {
-    auto& e = *explorers.emplace_back(std::make_unique<lockstep::dpor::Explorer>(tree));
-    e.on_execution = [&](const std::vector<lockstep::core::EventRecord>& events,
-                         const lockstep::core::ExecutionSummary& summary) {
-      if (summary.abandoned) return;
-      std::string trace = canonical_trace(events);
-      std::lock_guard lock(m);
-      x.traces.insert(std::move(trace));
-      x.final_states.insert(summary.final_state);
-    };
+    explorers.emplace_back(std::make_unique<lockstep::dpor::Explorer>(tree))->on_execution = recorder(x, m);
   }
   for (unsigned w = 0; w < workers; ++w) {
     threads.emplace_back([&, w] {
