@@ -224,7 +224,8 @@ class ExplorationTree {
       }
     }
   }
-  void insert(const Explorer& self, TreeNode& at, Sequence v);
+  // `checked`: the sleepers the race analysis checked v against (the path's, at `at`).
+  void insert(const Explorer& self, TreeNode& at, Sequence v, const Explorer::Sleepers& checked);
   // A node whose every branch is explored: its state goes into the cache with the sleep set
   // it was explored with, and its subtree's summary into its parent's.
   void seal(TreeNode& n) {
@@ -985,7 +986,7 @@ void Explorer::reverse_race(std::size_t node, Sequence v) {
     return;
   }
   // optimal: insert v into wut(node) (sleepers that cover it were checked by the caller).
-  t.insert(*this, n, std::move(v));
+  t.insert(*this, n, std::move(v), e.sleepers);
   t.note_size();
   t.offer(e.node);
 }
@@ -1003,7 +1004,7 @@ void Explorer::reverse_race(std::size_t node, Sequence v) {
 // weak initial of what is left of v, the branch is exempted from sleeping on it (more
 // exploration, never less); a claimed leaf, whose sleepers are fixed, does not absorb v.
 // Below a branch nobody has claimed, the sequential argument holds again.
-void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v) {
+void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v, const Explorer::Sleepers& checked) {
   struct Candidate {
     std::uint32_t pid;
     const EventRecord* event;  // null: not known
@@ -1036,10 +1037,21 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v) {
     }
     return out;
   };
-  // Those that may be weak initials of what is left of v (an unknown event may be anything).
+  // Those that may be weak initials of what is left of v (an unknown event may be anything),
+  // but for those already found not to be: at the top, the path's sleepers; at each node,
+  // the children passed over. (A process's next event after a given prefix is one event,
+  // whichever record of it was checked.)
+  core::InlineVector<std::uint32_t, 8> passed;
   auto offending = [&](const Candidates& sleepers) {
     std::vector<std::uint32_t> out;
     for (const Candidate& s : sleepers) {
+      if (s.event != nullptr) {
+        if (std::find(passed.begin(), passed.end(), s.pid) != passed.end()) continue;
+        if (node == at.wakeup && std::any_of(checked.begin(), checked.end(),
+                                             [&](const Explorer::Sleeper& c) { return c.first == s.pid; })) {
+          continue;
+        }
+      }
       if (s.event == nullptr || self.weak_initial(s.pid, *s.event, v)) out.push_back(s.pid);
     }
     return out;
@@ -1049,11 +1061,13 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v) {
       return;  // a leaf already covers v
     }
     WakeupNode* next = nullptr;
+    passed.clear();
     for (auto& c : node->children) {
       if (self.weak_initial(c->pid, c->event, v)) {
         next = c.get();
         break;
       }
+      if (checking && !c->event.unknown) passed.push_back(c->pid);
     }
     Candidates sleepers;
     std::vector<std::uint32_t> off;
