@@ -58,6 +58,16 @@ bool dependent(const EventRecord& first, const EventRecord& second) {
     if (shared == 0) return false;
   }
   for (const Access& a : first.accesses) {
+    // An access to an object the other event does not touch conflicts with none of its.
+    // shared_any's reads are left out of footprints (Controller::touch): one conflicts only
+    // with a write of it, which sets every bit of the writer's write footprint.
+    if (second.footprint != 0) {
+      if (a.kind != ObjectKind::shared_any) {
+        if ((second.footprint & core::footprint_bit(a.kind, a.object)) == 0) continue;
+      } else if (core::reading(a.mode) && second.write_footprint != ~std::uint64_t{0}) {
+        continue;
+      }
+    }
     for (const Access& b : second.accesses) {
       if (conflicts(a, first.id, b)) return true;
     }
