@@ -19,9 +19,8 @@ bool state_conflict(AccessMode a, AccessMode b) {
   return (a_read && b == AccessMode::member_write) || (b_read && a == AccessMode::member_write);
 }
 
-}  // namespace
-
-bool conflicts(const Access& a, core::EventId a_id, const Access& b) {
+// The relation on accesses, inlined into dependent()'s loops (its hottest code).
+[[gnu::always_inline]] inline bool access_conflict(const Access& a, core::EventId a_id, const Access& b) {
   if (a.kind != b.kind || a.object != b.object) return false;
   if (a.kind != ObjectKind::mailbox) return state_conflict(a.mode, b.mode);
   switch (a.mode) {
@@ -43,6 +42,10 @@ bool conflicts(const Access& a, core::EventId a_id, const Access& b) {
       return false;
   }
 }
+
+}  // namespace
+
+bool conflicts(const Access& a, core::EventId a_id, const Access& b) { return access_conflict(a, a_id, b); }
 
 bool dependent(const EventRecord& first, const EventRecord& second) {
   if (first.barrier || second.barrier || first.unknown || second.unknown) return true;
@@ -69,7 +72,7 @@ bool dependent(const EventRecord& first, const EventRecord& second) {
       }
     }
     for (const Access& b : second.accesses) {
-      if (conflicts(a, first.id, b)) return true;
+      if (access_conflict(a, first.id, b)) return true;
     }
   }
   return false;
