@@ -151,7 +151,7 @@ struct Explorer::TreeNode {
   void for_each_sleeper(std::uint64_t seq, F&& f) const {
     for (const Sleeper& s : sleep) f(s);
     for (std::uint64_t c = 0; c < seq && c < claims.size(); ++c) {
-      if (claims[c].event) f(Sleeper{claims[c].pid, claims[c].event});
+      if (claims[c].event) f(Sleeper{claims[c].pid, claims[c].event.get()});
     }
   }
   bool sleeping(std::uint64_t seq, std::uint32_t pid) const {
@@ -1017,7 +1017,7 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v, con
   bool checking = workers > 1;
   Candidates inherited;  // the sleepers every branch at `node` inherits
   if (checking) {
-    for (const Explorer::Sleeper& s : at.sleep) inherited.push_back({s.first, s.second.get()});
+    for (const Explorer::Sleeper& s : at.sleep) inherited.push_back({s.first, s.second});
   }
   bool claimed_offended = false;
   // The sleepers of a branch at `node`: inherited, and the claims at the tree node before
@@ -1100,7 +1100,7 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v, con
       claimed_offended = !off.empty();
       inherited.clear();
       if (next->node != nullptr) {
-        for (const Explorer::Sleeper& s : next->node->sleep) inherited.push_back({s.first, s.second.get()});
+        for (const Explorer::Sleeper& s : next->node->sleep) inherited.push_back({s.first, s.second});
       } else {
         for (const Candidate& s : sleepers) {
           if (s.pid == next->pid) continue;

@@ -96,8 +96,12 @@ class Explorer final : public core::Strategy {
   friend class ExplorationTree;
   struct TreeNode;
   struct WakeupNode;
-  // A sleeping process and what it did when explored (shared: sleep sets copy it often).
-  using Sleeper = std::pair<std::uint32_t, std::shared_ptr<const core::EventRecord>>;
+  // A sleeping process and what it did when explored.
+  // The record is a claim's published event, at the node or an ancestor: it lives as long as
+  // any node whose sleep set can hold it (nodes keep their ancestors alive). A plain pointer:
+  // sleep sets are copied at every step, and counted references to the records several
+  // workers share bounced between their cores.
+  using Sleeper = std::pair<std::uint32_t, const core::EventRecord*>;
   // Sleep sets are small and copied at every new node: inline, off the heap.
   using Sleepers = core::InlineVector<Sleeper, 4>;
   using Sequence = std::vector<const core::EventRecord*>;
