@@ -497,9 +497,9 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
     chosen = first_awake;
     n->backtrack = {chosen};
   }
-  // A leaf for the wakeup tree, in case the branch taken is new there; the path entry (its
-  // sleepers are the node's own: nothing was claimed before the first branch).
-  std::unique_ptr<WakeupNode> leaf = t.mode == DporMode::optimal ? std::make_unique<WakeupNode>() : nullptr;
+  // A leaf for the wakeup tree, in case the branch taken is new there (spare_leaf_); the path
+  // entry (its sleepers are the node's own: nothing was claimed before the first branch).
+  if (t.mode == DporMode::optimal && !spare_leaf_) spare_leaf_ = std::make_unique<WakeupNode>();
   PathEntry entry{n, 0, 0, n->sleep, false};
   std::lock_guard lock(t.mutex);
   publish();
@@ -518,9 +518,9 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
     } else {
       chosen = first_awake;
       if (chosen == 0) return core::kAbandon;  // sleep-set blocked
-      leaf->pid = chosen;
-      leaf->event.unknown = true;
-      n->wakeup->children.push_back(std::move(leaf));
+      spare_leaf_->pid = chosen;
+      spare_leaf_->event.unknown = true;
+      n->wakeup->children.push_back(std::move(spare_leaf_));
       ++t.wakeup_nodes;
     }
   }

@@ -216,6 +216,9 @@ class Explorer final : public core::Strategy {
   std::size_t unpublished_node_ = 0;
   // The current execution stopped at a visited state: what its subtree touched.
   std::shared_ptr<const Summary> hit_;
+  // A wakeup leaf made outside the lock for the next new node that needs one (most follow a
+  // wakeup sequence and need none): made again only once used.
+  std::unique_ptr<WakeupNode> spare_leaf_;
 };
 
 // Explores on `workers` threads sharing one tree, each worker an Explorer on its own
