@@ -148,10 +148,12 @@ Result run_on(Controller& controller, const std::function<void()>& root, Strateg
   std::unique_ptr<Controller> prober;
   EventRecord probed;
   if (strategy.observes_events()) {
-    ControllerConfig probe_config = config;
-    probe_config.fail_on_crash = false;
-    prober = std::make_unique<Controller>(probe_config);
     strategy.set_probe([&](const std::vector<std::uint32_t>& pids) -> const EventRecord* {
+      if (!prober) {  // made on the first probe: most explorations never probe
+        ControllerConfig probe_config = config;
+        probe_config.fail_on_crash = false;
+        prober = std::make_unique<Controller>(probe_config);
+      }
       ProbeStrategy probe(pids);
       prober->run(root, probe);
       if (probe.result() == nullptr) return nullptr;
