@@ -174,10 +174,24 @@ TEST_CASE("parallel exploration with the state cache reaches the end states and 
   for (const lockstep_test::Named& s : lockstep_test::corpus()) {
     INFO("scenario: " << s.name);
     Exploration none = explore_with(s.body, DporMode::none);
-    Exploration p = lockstep_test::explore_parallel_with(s.body, DporMode::source, 2, {}, kCache);
-    REQUIRE(p.complete);
-    REQUIRE(p.final_states == none.final_states);
-    REQUIRE(p.bugs == none.bugs);
+    for (DporMode mode : {DporMode::source, DporMode::optimal}) {
+      INFO("mode " << ls::to_string(mode));
+      Exploration p = lockstep_test::explore_parallel_with(s.body, mode, 2, {}, kCache);
+      REQUIRE(p.complete);
+      REQUIRE(p.final_states == none.final_states);
+      REQUIRE(p.bugs == none.bugs);
+    }
+  }
+}
+
+TEST_CASE("parallel optimal DPOR with the state cache reaches the end states and bugs of random programs", "[dpor][cache][parallel]") {
+  for (bool extended : {false, true}) {
+    lockstep_test::for_random_programs(100, extended, [](const auto& body, const Exploration& none) {
+      Exploration p = lockstep_test::explore_parallel_with(body, DporMode::optimal, 2, {}, kCache);
+      REQUIRE(p.complete);
+      REQUIRE(p.final_states == none.final_states);
+      REQUIRE(p.bugs == none.bugs);
+    });
   }
 }
 
