@@ -186,7 +186,7 @@ TEST_CASE("parallel exploration with the state cache reaches the end states and 
 
 TEST_CASE("parallel optimal DPOR with the state cache reaches the end states and bugs of random programs", "[dpor][cache][parallel]") {
   for (bool extended : {false, true}) {
-    lockstep_test::for_random_programs(100, extended, [](const auto& body, const Exploration& none) {
+    lockstep_test::for_random_programs(60, extended, [](const auto& body, const Exploration& none) {
       Exploration p = lockstep_test::explore_parallel_with(body, DporMode::optimal, 2, {}, kCache);
       REQUIRE(p.complete);
       REQUIRE(p.final_states == none.final_states);
