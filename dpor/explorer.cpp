@@ -306,11 +306,19 @@ bool Explorer::begin_execution() {
   std::unique_lock lock(tree_->mutex);
   ExplorationTree& t = *tree_;
   bool ready = false;
+  std::size_t same_events = 0;  // events this execution repeats from the last one
   if (!t.started) {
     t.started = true;  // this worker runs the first execution and grows the root
     ready = true;
   } else if (!path_.empty() && take_next_branch()) {
     ready = true;
+    // The path below its last entry is the last execution's: so are the events before the
+    // first one at that node (a replay is deterministic).
+    std::size_t node = path_.size() - 1;
+    while (same_events < event_node_.size() &&
+           (event_node_[same_events] == kNone || event_node_[same_events] < node)) {
+      ++same_events;
+    }
   } else {
     path_.clear();
     // Idle: take an unclaimed branch anywhere, or wait for one (or for the end).
@@ -332,9 +340,9 @@ bool Explorer::begin_execution() {
     t.stop_all();
     return false;
   }
+  keep_order(same_events);
   events_.clear();
   event_node_.clear();
-  order_.done = 0;
   pending_sleep_.clear();
   next_node_ = 0;
   cut_ = false;
@@ -680,6 +688,42 @@ void Explorer::order_events() {
     for (std::uint32_t victim : e.killed) o.disables.push_back({i, victim});
   }
   o.done = n;
+}
+
+// The first `keep` events of the next execution repeat the last one's: pass 1's results for
+// them stay (happens-before rows only depend on earlier events), the rest is dropped.
+void Explorer::keep_order(std::size_t keep) {
+  Order& o = order_;
+  keep = std::min(keep, o.done);
+  if (keep == 0) {
+    o.done = 0;
+    return;
+  }
+  while (!o.races.empty() && o.races.back().i >= keep) o.races.pop_back();
+  while (!o.disables.empty() && o.disables.back().kill >= keep) o.disables.pop_back();
+  std::fill(o.last_of_pid.begin(), o.last_of_pid.end(), kNone);
+  std::fill(o.spawned_by.begin(), o.spawned_by.end(), kNone);
+  o.last_barrier = kNone;
+  for (std::size_t i = 0; i < keep; ++i) {
+    const EventRecord& e = events_[i];
+    if (e.barrier) {
+      o.last_barrier = i;
+      continue;
+    }
+    if (o.last_of_pid.size() <= e.id.pid) o.last_of_pid.resize(e.id.pid + 1, kNone);
+    o.last_of_pid[e.id.pid] = i;
+    for (std::uint32_t child : e.spawned) {
+      if (o.spawned_by.size() <= child) o.spawned_by.resize(child + 1, kNone);
+      o.spawned_by[child] = i;
+    }
+  }
+  // The access index as it was after event keep - 1: what came since the last barrier.
+  touches_.clear();
+  for (std::size_t i = o.last_barrier == kNone ? 0 : o.last_barrier + 1; i < keep; ++i) {
+    for (const core::Access& a : events_[i].accesses) touches_.add(i, events_[i].id, a);
+  }
+  std::fill(seen_.begin(), seen_.end(), 0);  // marks name events by index + 1
+  o.done = keep;
 }
 
 std::vector<Explorer::Reversal> Explorer::analyse_races() {
