@@ -619,21 +619,11 @@ void Explorer::order_events() {
     o.width = std::max<std::size_t>(o.width, (2 * n + 63) / 64);
   }
   if (o.done == 0) {
-    o.last_of_pid.clear();
-    o.spawned_by.clear();
     o.races.clear();
     o.disables.clear();
-    o.last_barrier = kNone;
-    // The index of earlier accesses is reset at each barrier, which orders everything
-    // before it anyway.
-    touches_.clear();
-    seen_.clear();
+    forget_indexed();
   }
   HappensBefore hb(hb_words_, o.width);
-  auto at = [](std::vector<std::size_t>& v, std::uint32_t pid) -> std::size_t& {
-    if (v.size() <= pid) v.resize(pid + 1, kNone);
-    return v[pid];
-  };
   std::vector<std::size_t>& direct = o.direct;
   std::vector<std::size_t>& deps = o.deps;
   seen_.resize(n, 0);  // seen_[j] == i + 1: j already found for event i
@@ -642,14 +632,13 @@ void Explorer::order_events() {
     hb.clear_row(i);
     if (e.barrier) {
       hb.set_below(i);
-      o.last_barrier = i;
-      touches_.forget();
+      index_event(i);
       continue;
     }
     direct.clear();
     deps.clear();
-    std::size_t prev = at(o.last_of_pid, e.id.pid);
-    if (prev == kNone) prev = at(o.spawned_by, e.id.pid);
+    std::size_t prev = e.id.pid < o.last_of_pid.size() ? o.last_of_pid[e.id.pid] : kNone;
+    if (prev == kNone && e.id.pid < o.spawned_by.size()) prev = o.spawned_by[e.id.pid];
     if (prev != kNone) direct.push_back(prev);
     if (o.last_barrier != kNone) direct.push_back(o.last_barrier);
     // Earlier events touching the same objects.
@@ -663,7 +652,6 @@ void Explorer::order_events() {
       });
     }
     std::sort(deps.begin(), deps.end());
-    for (const core::Access& a : e.accesses) touches_.add(i, e.id, a);
     for (const auto* preds : {&direct, &deps}) {
       for (std::size_t d : *preds) {
         hb.merge(i, d);
@@ -683,11 +671,39 @@ void Explorer::order_events() {
       }
       if (!implied) o.races.push_back({j, i});
     }
-    at(o.last_of_pid, e.id.pid) = i;
-    for (std::uint32_t child : e.spawned) at(o.spawned_by, child) = i;
+    index_event(i);
     for (std::uint32_t victim : e.killed) o.disables.push_back({i, victim});
   }
   o.done = n;
+}
+
+// Forgets the events indexed so far (last events by pid, spawners, the access index).
+void Explorer::forget_indexed() {
+  order_.last_of_pid.clear();
+  order_.spawned_by.clear();
+  order_.last_barrier = kNone;
+  touches_.clear();
+  seen_.clear();  // seen_[j] == i + 1 marks j found for event i: stale marks would skip
+}
+
+// Indexes event i for the events after it: its process's last event, the children it
+// spawned, its accesses; a barrier orders everything before it, so the access index starts
+// afresh.
+void Explorer::index_event(std::size_t i) {
+  Order& o = order_;
+  const EventRecord& e = events_[i];
+  if (e.barrier) {
+    o.last_barrier = i;
+    touches_.forget();
+    return;
+  }
+  auto at = [](std::vector<std::size_t>& v, std::uint32_t pid) -> std::size_t& {
+    if (v.size() <= pid) v.resize(pid + 1, kNone);
+    return v[pid];
+  };
+  for (const core::Access& a : e.accesses) touches_.add(i, e.id, a);
+  at(o.last_of_pid, e.id.pid) = i;
+  for (std::uint32_t child : e.spawned) at(o.spawned_by, child) = i;
 }
 
 // The first `keep` events of the next execution repeat the last one's: pass 1's results for
@@ -701,28 +717,9 @@ void Explorer::keep_order(std::size_t keep) {
   }
   while (!o.races.empty() && o.races.back().i >= keep) o.races.pop_back();
   while (!o.disables.empty() && o.disables.back().kill >= keep) o.disables.pop_back();
-  std::fill(o.last_of_pid.begin(), o.last_of_pid.end(), kNone);
-  std::fill(o.spawned_by.begin(), o.spawned_by.end(), kNone);
-  o.last_barrier = kNone;
-  for (std::size_t i = 0; i < keep; ++i) {
-    const EventRecord& e = events_[i];
-    if (e.barrier) {
-      o.last_barrier = i;
-      continue;
-    }
-    if (o.last_of_pid.size() <= e.id.pid) o.last_of_pid.resize(e.id.pid + 1, kNone);
-    o.last_of_pid[e.id.pid] = i;
-    for (std::uint32_t child : e.spawned) {
-      if (o.spawned_by.size() <= child) o.spawned_by.resize(child + 1, kNone);
-      o.spawned_by[child] = i;
-    }
-  }
-  // The access index as it was after event keep - 1: what came since the last barrier.
-  touches_.clear();
-  for (std::size_t i = o.last_barrier == kNone ? 0 : o.last_barrier + 1; i < keep; ++i) {
-    for (const core::Access& a : events_[i].accesses) touches_.add(i, events_[i].id, a);
-  }
-  std::fill(seen_.begin(), seen_.end(), 0);  // marks name events by index + 1
+  // Indexing again is cheap; it is the search for each event's conflicts that is kept.
+  forget_indexed();
+  for (std::size_t i = 0; i < keep; ++i) index_event(i);
   o.done = keep;
 }
 

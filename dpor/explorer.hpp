@@ -129,6 +129,8 @@ class Explorer final : public core::Strategy {
   void publish();
   void order_events();
   void keep_order(std::size_t keep);
+  void forget_indexed();
+  void index_event(std::size_t i);
   // The execution stopped at a visited state: the events of the cached subtree would have
   // come next, and those racing with this prefix's events would have put backtrack points
   // on it (the pitfall of Yang et al., SPIN 2008). The summary knows what they touched, not
