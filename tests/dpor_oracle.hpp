@@ -63,6 +63,16 @@ inline auto recorder(Exploration& x, std::mutex& m) {
   };
 }
 
+// What an Explorer driven by core::run_executions runs under here: every bug collected (the
+// strategy kind only names the engine's bookkeeping; the explorer picks).
+inline ls::Options explorer_options(ls::Faults faults = {}) {
+  ls::Options o;
+  o.keep_going = true;
+  o.strategy = ls::StrategyKind::first;
+  o.faults = faults;
+  return o;
+}
+
 inline Exploration explore_with(const std::function<void()>& root, ls::DporMode mode,
                                 std::uint64_t max_executions = 0, ls::Faults faults = {}, bool state_cache = false) {
   Exploration x;
@@ -73,11 +83,7 @@ inline Exploration explore_with(const std::function<void()>& root, ls::DporMode 
   lockstep::dpor::Explorer explorer(config);
   std::mutex m;
   explorer.on_execution = recorder(x, m);
-  ls::Options o;
-  o.keep_going = true;
-  o.strategy = ls::StrategyKind::first;
-  o.faults = faults;
-  ls::Result r = lockstep::core::run_executions(root, explorer, o);
+  ls::Result r = lockstep::core::run_executions(root, explorer, explorer_options(faults));
   x.executions = explorer.stats().executions;
   x.blocked = explorer.stats().blocked;
   x.cache_hits = explorer.stats().cache.hits;
@@ -140,9 +146,7 @@ inline Exploration explore_parallel_jittered(const std::function<void()>& root, 
   lockstep::dpor::ExplorerConfig config;
   config.mode = mode;
   auto tree = lockstep::dpor::Explorer::make_tree(config);
-  ls::Options o;
-  o.keep_going = true;
-  o.strategy = ls::StrategyKind::first;
+  const ls::Options o = explorer_options();
   std::vector<std::unique_ptr<lockstep::dpor::Explorer>> explorers;
   std::vector<std::thread> threads;
   for (unsigned w = 0; w < workers; ++w) {

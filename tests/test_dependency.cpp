@@ -33,10 +33,7 @@ void collect_events(const std::function<void()>& body, std::vector<EventRecord>&
       if (!e.barrier) all.push_back(e);
     }
   };
-  ls::Options o;
-  o.keep_going = true;
-  o.strategy = ls::StrategyKind::first;
-  lockstep::core::run_executions(body, explorer, o);
+  lockstep::core::run_executions(body, explorer, lockstep_test::explorer_options());
 }
 
 // Every event of the explored executions of the first `count` random programs.

@@ -373,7 +373,7 @@ TEST_CASE("offline oracle: parallel exploration over thousands of random program
 // sleeper among its weak initials, absorbed a later insertion, and its exploration dropped
 // the race that led there. Generated programs 68, 36 and 43 each lost a trace in about 1%
 // of explorations on 2 workers; the interleavings of the workers vary from run to run, so
-// each is explored many times.
+// two of them are explored many times, plainly and jittered.
 TEST_CASE("parallel optimal DPOR finds every trace however its workers interleave", "[dpor][parallel]") {
   for (int seed : {68, 36}) {
     auto program = lockstep_test::generate_program(seed, 2, 3, false);

@@ -206,10 +206,7 @@ TEST_CASE("a full state cache stops caching and the exploration stays complete",
   explorer.on_execution = [&](const auto&, const lockstep::core::ExecutionSummary& summary) {
     if (!summary.abandoned) finals.insert(summary.final_state);
   };
-  ls::Options o;
-  o.keep_going = true;
-  o.strategy = ls::StrategyKind::first;
-  ls::Result r = lockstep::core::run_executions(body, explorer, o);
+  ls::Result r = lockstep::core::run_executions(body, explorer, lockstep_test::explorer_options());
   REQUIRE(explorer.stats().cache.full);
   REQUIRE(explorer.stats().cache.bytes <= 600);
   REQUIRE(explorer.stats().incomplete.empty());
