@@ -27,17 +27,20 @@ Pid do_spawn(std::function<void()> f, const SpawnOpts& o, bool link, const char*
   return sync(p, PendingOp{.kind = OpKind::spawn, .term2 = o.node, .spawn_body = &f, .flag = link}).pid;
 }
 
-std::optional<Term> do_receive(Process& p, const Matcher* m, bool has_timeout,
+// Inline into each receive: the sync point's switch is then one frame below the caller.
+[[gnu::always_inline]] inline std::optional<Term> do_receive(Process& p, const Matcher* m, bool has_timeout,
                                std::int64_t timeout_ms) {
-  PendingOp op{.kind = OpKind::receive, .matcher = m};
+  if (has_timeout && timeout_ms < 0) throw UsageError("receive timeout must be >= 0 ms");
+  PendingOp& op = p.op.reset(OpKind::receive);
+  op.matcher = m;
   if (has_timeout) {
-    if (timeout_ms < 0) throw UsageError("receive timeout must be >= 0 ms");
     op.has_timeout = true;
     op.timed_out = timeout_ms == 0;  // `after 0`: a poll
     op.deadline = p.controller->clock() + timeout_ms;
     op.deadline_seq = Controller::deadline_seq(p);
   }
-  auto& r = sync(p, std::move(op));
+  Controller::sync(p);
+  auto& r = p.result;
   if (!r.has_value) return std::nullopt;
   return std::move(r.term);
 }
@@ -59,7 +62,10 @@ Pid spawn_link(std::function<void()> f, SpawnOpts o) {
 
 void send(Pid to, Term msg) {
   Process& p = Controller::current("send");
-  sync(p, PendingOp{.kind = OpKind::send, .target = to, .term = std::move(msg)});
+  PendingOp& op = p.op.reset(OpKind::send);
+  op.target = to;
+  op.term = std::move(msg);
+  Controller::sync(p);
 }
 
 void send(Term registered_name, Term msg) {
@@ -181,24 +187,27 @@ std::vector<Term> registered() {
   return std::move(sync(p, PendingOp{.kind = OpKind::registered}).terms);
 }
 
-void nif_sync(Term kind, SharedAccess access) {
+namespace {
+// A nif sync point; its kind is `a`, or the tuple {a, b[, c]} for parts 2 and 3 (made
+// only if a trace prints it). Filled in place: these are the hot steps of table code.
+[[gnu::always_inline]] inline void nif_op(const SharedAccess& access, std::uint8_t parts, Term a, Term b = {}, Term c = {}) {
   Process& p = Controller::current("nif_sync");
-  sync(p, PendingOp{.kind = OpKind::nif, .term = std::move(kind), .access = access});
+  PendingOp& op = p.op.reset(OpKind::nif);
+  op.term = std::move(a);
+  op.term2 = std::move(b);
+  op.name = std::move(c);
+  op.access = access;
+  op.nif_parts = parts;
+  Controller::sync(p);
 }
+}  // namespace
+
+void nif_sync(Term kind, SharedAccess access) { nif_op(access, 0, std::move(kind)); }
 
 namespace core {
-void shared_sync(Term a, Term b, const SharedAccess& access) {
-  Process& p = Controller::current("nif_sync");
-  sync(p, PendingOp{.kind = OpKind::nif, .term = std::move(a), .term2 = std::move(b), .access = access, .nif_parts = 2});
-}
+void shared_sync(Term a, Term b, const SharedAccess& access) { nif_op(access, 2, std::move(a), std::move(b)); }
 void shared_sync(Term a, Term b, Term c, const SharedAccess& access) {
-  Process& p = Controller::current("nif_sync");
-  sync(p, PendingOp{.kind = OpKind::nif,
-                    .term = std::move(a),
-                    .term2 = std::move(b),
-                    .name = std::move(c),
-                    .access = access,
-                    .nif_parts = 3});
+  nif_op(access, 3, std::move(a), std::move(b), std::move(c));
 }
 }  // namespace core
 

@@ -180,7 +180,7 @@ Result run_on(Controller& controller, const std::function<void()>& root, Strateg
     part.warnings = out.warnings;
     for (Warning& w : part.warnings) w.iteration = result.executions;
     // A schedule that crashed the checker carries no fingerprint (the execution never ended).
-    if (replaying && options.replay->fingerprint != 0 && out.fingerprint != options.replay->fingerprint) {
+    if (replaying && options.replay->fingerprint != 0 && out.fingerprint() != options.replay->fingerprint) {
       throw ReplayDiverged(
           "replay diverged: the execution followed the schedule's choices but did different "
           "steps than when it was recorded (the scenario changed, or it is nondeterministic)");
@@ -190,7 +190,7 @@ Result run_on(Controller& controller, const std::function<void()>& root, Strateg
       Counterexample& cx = *found.counterexample;
       cx.iteration = result.executions;
       cx.seed = strategy.execution_seed();
-      cx.schedule = Schedule{options.scenario_name, found.choices, config.max_steps, config.faults, found.fingerprint};
+      cx.schedule = Schedule{options.scenario_name, found.choices, config.max_steps, config.faults, found.fingerprint()};
       part.counterexamples.push_back(replaying ? std::move(cx) : with_trace(controller, root, found));
     }
     result += part;

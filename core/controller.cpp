@@ -10,12 +10,10 @@
 
 namespace lockstep::core {
 
-namespace {
-
-// initial-exec: liblockstep is loaded with the program (the CLI and tests link it), so its
-// thread-locals need no __tls_get_addr call on every sync point.
 [[gnu::tls_model("initial-exec")]] thread_local Controller* tl_controller = nullptr;
 [[gnu::tls_model("initial-exec")]] thread_local Process* tl_process = nullptr;
+
+namespace {
 
 // Atoms the controller compares against on every exit, interned once.
 struct WellKnown {
@@ -68,20 +66,12 @@ Controller::Controller(ControllerConfig config)
 
 Controller::~Controller() { assert(stacks_.live() == 0); }
 
-Process& Controller::current(const char* api) {
-  if (tl_process == nullptr || tl_controller == nullptr) {
-    throw UsageError(std::string("lockstep::") + api +
-                     " called outside a managed process: call it from scenario code run by "
-                     "lockstep::check() or lockstep-check");
-  }
-  return *tl_process;
+void Controller::outside_process(const char* api) {
+  throw UsageError(std::string("lockstep::") + api +
+                   " called outside a managed process: call it from scenario code run by "
+                   "lockstep::check() or lockstep-check");
 }
 
-Process* Controller::find(std::uint32_t id) {
-  if (id == 0 || id > procs_.size()) return nullptr;
-  return procs_[id - 1];
-}
-Process* Controller::find(Pid p) { return find(p.id); }
 
 Ref Controller::make_ref(Process& p) { return Ref{p.pid.id, ++p.ref_seq}; }
 
@@ -158,7 +148,7 @@ void note_raised(const Term& reason) noexcept {
   }
 }
 
-void Controller::resume(Process& p) {
+[[gnu::always_inline]] inline void Controller::resume(Process& p) {
   Process* prev = tl_process;
   tl_process = &p;
   running_ = &p;
@@ -167,19 +157,17 @@ void Controller::resume(Process& p) {
   running_ = nullptr;
 }
 
-void Controller::sync(Process& p) {
-  if (p.unwinding) {
-    // A destructor running during unwinding reached a sync point: let it pass silently.
-    if (std::uncaught_exceptions() > 0) return;
-    throw ProcessUnwind{};
-  }
-  p.fiber.yield();
+void Controller::sync_while_unwinding() {
+  // A destructor running during unwinding reached a sync point: let it pass silently.
+  if (std::uncaught_exceptions() > 0) return;
+  throw ProcessUnwind{};
+}
+
+void Controller::after_failed_sync(Process& p) {
   if (p.unwinding) throw ProcessUnwind{};
-  if (!p.result.error.empty()) {
-    std::string error = std::move(p.result.error);
-    p.result.error.clear();
-    throw BadArg(error);
-  }
+  std::string error = std::move(p.result.error);
+  p.result.error.clear();
+  throw BadArg(error);
 }
 
 void Controller::begin_event(EventId id, bool barrier) {
@@ -308,7 +296,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
       }
       ++p.events;
       OpKind kind = p.op.kind;
-      execute(p);
+      if (execute(p)) resume(p);
       if (tracking_states_) {
         std::uint64_t label = mix(mix(event_.id.pid, event_.id.index), static_cast<unsigned>(kind));
         // Accesses are a set: the order a cascade logged them in is not part of the event.
@@ -357,9 +345,6 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
     out.choices.resize(std::min(out.choices.size(), abort_choices_));
     out.step_log.resize(std::min(out.step_log.size(), abort_steps_));
   }
-  std::uint64_t h = 0;
-  for (const auto& e : out.step_log) h = mix(h, (std::uint64_t{e.pid} << 8) | static_cast<unsigned>(e.kind));
-  out.fingerprint = h;
   if (abort_) {
     out.counterexample = std::move(abort_);
     out.counterexample->trace = std::move(trace_);
@@ -393,7 +378,14 @@ void Controller::collect_enabled() {
   bool faults = false;
   for (Process* p : procs_) {
     if (!p->alive || p->fiber.finished()) continue;
-    if (p->op.kind == OpKind::receive && !receive_ready(*p)) continue;
+    if (p->op.kind == OpKind::receive) {
+      // The common case inline: a receive of any message, with one waiting.
+      if (p->op.matcher == nullptr && !p->mailbox.empty()) {
+        p->op.match_index = 0;
+      } else if (!receive_ready(*p)) {
+        continue;
+      }
+    }
     if (p->fault_actor) {
       faults = true;
       continue;
@@ -588,10 +580,11 @@ void Controller::do_receive(Process& p) {
     bool due = op.timed_out || (op.has_timeout && op.deadline <= clock_);
     touch(ObjectKind::mailbox, due ? AccessMode::consume_due : AccessMode::consume, p.pid.id,
           p.mailbox[op.match_index].from);
-    p.result.term = std::move(p.mailbox[op.match_index].term);
     if (op.match_index == 0) {
+      p.result.term = std::move(p.mailbox.front().term);
       p.mailbox.pop_front();
     } else {
+      p.result.term = std::move(p.mailbox[op.match_index].term);
       p.mailbox.erase(p.mailbox.begin() + static_cast<std::ptrdiff_t>(op.match_index));
     }
     p.result.has_value = true;
@@ -608,7 +601,7 @@ void Controller::do_receive(Process& p) {
   }
 }
 
-void Controller::execute(Process& p) {
+bool Controller::execute(Process& p) {
   PendingOp& op = p.op;
   p.result.has_value = false;
   switch (op.kind) {
@@ -906,7 +899,7 @@ void Controller::execute(Process& p) {
       note(p.pid, [&] { return "exits " + reason.to_string(); });
       terminate(p, std::move(reason), true);
       resume(p);  // the fiber returns from its entry and its stack goes back to the pool
-      return;
+      return false;
     }
   }
   if (tracking_states_) {
@@ -917,7 +910,7 @@ void Controller::execute(Process& p) {
     for (const Term& t : r.terms) h = mix(h, t.hash());
     result_label_ = h;
   }
-  if (p.alive && !halted()) resume(p);
+  return p.alive && !halted();
 }
 
 void Controller::signal_exit(Pid from, Process& to, const Term& reason) {

@@ -57,7 +57,13 @@ struct ExecutionOutcome {
   std::vector<std::uint32_t> choices;  // the schedule: pid picked at each choice point
   std::vector<StepLogEntry> step_log;
   std::uint64_t steps = 0;
-  std::uint64_t fingerprint = 0;  // hash of step_log, stored in schedules
+  // Hash of step_log, stored in schedules (computed on demand: most executions are never
+  // replayed or reported).
+  std::uint64_t fingerprint() const {
+    std::uint64_t h = 0;
+    for (const auto& e : step_log) h = mix(h, (std::uint64_t{e.pid} << 8) | static_cast<unsigned>(e.kind));
+    return h;
+  }
   bool abandoned = false;         // the strategy cut the execution short (not a real end)
   bool pruned = false;            // ... at a visited state (kPrune): its counterexample counts
   std::uint64_t final_state = 0;  // visible_state() at the end (only when states are tracked)
@@ -74,6 +80,12 @@ struct ProcessUnwind {
   std::optional<Term> reason;  // set by exit(reason) on self
 };
 
+// The controller driving this thread and the process it is running (null outside one).
+// initial-exec: liblockstep is loaded with the program (the CLI and tests link it), so
+// reading them on every sync point needs no __tls_get_addr call.
+[[gnu::tls_model("initial-exec")]] extern thread_local Controller* tl_controller;
+[[gnu::tls_model("initial-exec")]] extern thread_local Process* tl_process;
+
 class Controller final : public StateSource {
  public:
   explicit Controller(ControllerConfig config);
@@ -89,13 +101,25 @@ class Controller final : public StateSource {
   const ControllerConfig& config() const { return config_; }
 
   // The calling process, or UsageError naming `api` if called outside a managed process.
-  static Process& current(const char* api);
+  static Process& current(const char* api) {
+    if (tl_process == nullptr || tl_controller == nullptr) [[unlikely]] outside_process(api);
+    return *tl_process;
+  }
+  [[noreturn]] static void outside_process(const char* api);
   // Stop at a sync point with `p.op` filled; returns once the operation has executed.
-  void sync(Process& p);
+  // Inline down to the switch, the cold paths out of line (see Fiber::resume for why).
+  static void sync(Process& p) {
+    if (p.unwinding) [[unlikely]] {
+      sync_while_unwinding();
+      return;
+    }
+    p.fiber.yield();
+    if (p.unwinding || !p.result.error.empty()) [[unlikely]] after_failed_sync(p);
+  }
   // Fills p's pending operation, stops at the sync point, and returns what it gave back.
   static OpResult& perform(Process& p, PendingOp&& op) {
     p.op = std::move(op);
-    p.controller->sync(p);
+    sync(p);
     return p.result;
   }
   // The name of node `node` (node names never change within an execution).
@@ -138,8 +162,18 @@ class Controller final : public StateSource {
   // operation (ETS, ...) may log further accesses and deliver messages from there.
   // Explorer support: log what the current event touches (no-op unless observing).
   void touch(ObjectKind kind, AccessMode mode, std::uint64_t object, EventId peer = {}) {
-    if (observing_) {
-      event_.accesses.push_back(Access{kind, mode, object, peer, causes_});
+    if (observing_) log_access(kind, mode, object, peer);
+  }
+  void log_access(ObjectKind kind, AccessMode mode, std::uint64_t object, EventId peer) {
+    {
+      // Field by field: a temporary Access built on the stack and copied in stalls on its
+      // store forwarding (measured: a tenth of an indexer exploration).
+      Access& a = event_.accesses.emplace_back();
+      a.kind = kind;
+      a.mode = mode;
+      a.object = object;
+      a.peer = peer;
+      a.causes = causes_;
       // Every nif access member-reads shared_any, which conflicts only with a write of it:
       // leave those reads out of the footprint, and let such a (rare) write match everything.
       bool reads = reading(mode);
@@ -230,11 +264,17 @@ class Controller final : public StateSource {
   Process& new_process(std::function<void()> body, bool root, Process* link_to = nullptr,
                        std::uint32_t node = Network::kLocal, bool unreachable = false);
   static void fiber_entry(void* arg);
-  void resume(Process& p);
+  // The cold ends of sync(): a sync point reached while unwinding (passes or throws
+  // ProcessUnwind), and one that came back unwinding or with an error to raise.
+  static void sync_while_unwinding();
+  [[noreturn]] static void after_failed_sync(Process& p);
+  void resume(Process& p);  // run p until its next sync point (inline in controller.cpp)
   void collect_enabled();
   bool receive_ready(Process& p);
   bool fire_next_deadline();
-  void execute(Process& p);
+  // Executes p's pending operation; true if p is to run on to its next sync point (the
+  // caller resumes it, so that the loop switches at its own depth).
+  bool execute(Process& p);
   void do_receive(Process& p);
   void exit_signal(Pid from, Process& to, const Term& reason);
   // Cluster routing (core/network_ops.cpp): a message or signal from node `from_node`
@@ -264,8 +304,8 @@ class Controller final : public StateSource {
   // Stop running processes: a counterexample was found. An explorer that observes events
   // lets the others run on, so that every execution it analyses is maximal.
   bool halted() const { return abort_.has_value() && !observing_; }
-  Process* find(Pid p);
-  Process* find(std::uint32_t id);
+  Process* find(Pid p) { return find(p.id); }
+  Process* find(std::uint32_t id) { return id == 0 || id > procs_.size() ? nullptr : procs_[id - 1]; }
 
   EventId sending_event() const { return event_.id; }
   std::uint64_t process_state(const Process& p) const;

@@ -127,29 +127,6 @@ void Fiber::start(StackPool& pool, Entry entry, void* arg) {
                                  });
 }
 
-void Fiber::resume() {
-#if defined(__SANITIZE_THREAD__)
-  tsan_caller_ = __tsan_get_current_fiber();
-  __tsan_switch_to_fiber(tsan_fiber_, 0);
-#endif
-  fiber_ = std::move(fiber_).resume();
-  // The ucontext backend hands back a terminated record; releasing it returns the stack.
-  if (!fiber_) fiber_ = boost::context::fiber();
-#if defined(__SANITIZE_THREAD__)
-  if (!fiber_ && tsan_fiber_ != nullptr) {
-    __tsan_destroy_fiber(tsan_fiber_);
-    tsan_fiber_ = nullptr;
-  }
-#endif
-}
-
-void Fiber::yield() {
-#if defined(__SANITIZE_THREAD__)
-  __tsan_switch_to_fiber(tsan_caller_, 0);
-#endif
-  caller_ = std::move(caller_).resume();
-}
-
 }  // namespace lockstep::core
 
 #if defined(BOOST_USE_UCONTEXT)

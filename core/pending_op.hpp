@@ -44,7 +44,33 @@ struct PendingOp {
   SharedAccess access;          // nif
   std::uint8_t nif_parts = 0;   // nif: 0: term is the kind; 2 or 3: the kind is the tuple
                                 // {term, term2[, name]}, made only if a trace prints it
+
+  // Every field back to its default, for a new operation of kind `k`, in place. The hot
+  // sync points (send, receive, nif) fill the process's op this way: building a temporary
+  // and moving it in zeroes and copies the whole struct on every step. A new field must be
+  // reset here too (the static_assert below is the reminder).
+  PendingOp& reset(OpKind k) noexcept {
+    kind = k;
+    target = Pid{};
+    term = Term{};
+    term2 = Term{};
+    name = Term{};
+    matcher = nullptr;
+    has_timeout = false;
+    deadline = 0;
+    deadline_seq = 0;
+    timed_out = false;
+    scan_from = 0;
+    match_index = 0;
+    spawn_body = nullptr;
+    flag = false;
+    ref = Ref{};
+    access = SharedAccess{};
+    nif_parts = 0;
+    return *this;
+  }
 };
+static_assert(sizeof(PendingOp) == 176, "PendingOp changed: update PendingOp::reset");
 
 struct OpResult {
   Term term;
