@@ -187,29 +187,7 @@ std::vector<Term> registered() {
   return std::move(sync(p, PendingOp{.kind = OpKind::registered}).terms);
 }
 
-namespace {
-// A nif sync point; its kind is `a`, or the tuple {a, b[, c]} for parts 2 and 3 (made
-// only if a trace prints it). Filled in place: these are the hot steps of table code.
-[[gnu::always_inline]] inline void nif_op(const SharedAccess& access, std::uint8_t parts, Term a, Term b = {}, Term c = {}) {
-  Process& p = Controller::current("nif_sync");
-  PendingOp& op = p.op.reset(OpKind::nif);
-  op.term = std::move(a);
-  op.term2 = std::move(b);
-  op.name = std::move(c);
-  op.access = access;
-  op.nif_parts = parts;
-  Controller::sync(p);
-}
-}  // namespace
-
-void nif_sync(Term kind, SharedAccess access) { nif_op(access, 0, std::move(kind)); }
-
-namespace core {
-void shared_sync(Term a, Term b, const SharedAccess& access) { nif_op(access, 2, std::move(a), std::move(b)); }
-void shared_sync(Term a, Term b, Term c, const SharedAccess& access) {
-  nif_op(access, 3, std::move(a), std::move(b), std::move(c));
-}
-}  // namespace core
+void nif_sync(Term kind, SharedAccess access) { Controller::nif(access, 0, std::move(kind)); }
 
 namespace {
 // "…/lockstep/examples/lost_update.cpp" -> "examples/lost_update.cpp": short and unambiguous.

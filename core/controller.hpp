@@ -31,10 +31,6 @@ namespace lockstep::core {
 
 struct CrashSlot;
 
-// lockstep::nif_sync with the kind {a, b} or {a, b, c}, a tuple made only if a trace prints
-// it: the sync point of the model components' operations (atomics, ETS, persistent terms).
-void shared_sync(Term a, Term b, const SharedAccess& access);
-void shared_sync(Term a, Term b, Term c, const SharedAccess& access);
 
 struct ControllerConfig {
   std::size_t stack_size = 256 * 1024;
@@ -121,6 +117,19 @@ class Controller final : public StateSource {
     p.op = std::move(op);
     sync(p);
     return p.result;
+  }
+  // A nif sync point; its kind is `a`, or the tuple {a, b[, c]} for parts 2 and 3 (made
+  // only if a trace prints it). Filled in place: these are the hot steps of table code.
+  [[gnu::always_inline]] static void nif(const SharedAccess& access, std::uint8_t parts, Term a, Term b = {},
+                                         Term c = {}) {
+    Process& p = current("nif_sync");
+    PendingOp& op = p.op.reset(OpKind::nif);
+    op.term = std::move(a);
+    op.term2 = std::move(b);
+    op.name = std::move(c);
+    op.access = access;
+    op.nif_parts = parts;
+    sync(p);
   }
   // The name of node `node` (node names never change within an execution).
   const Term& node_name(std::uint32_t node) const { return network_.name(node); }
@@ -384,5 +393,14 @@ class Controller final : public StateSource {
   std::uint32_t barriers_ = 0;
   bool tearing_down_ = false;
 };
+
+// lockstep::nif_sync with the kind {a, b} or {a, b, c}: the sync point of the model
+// components' operations (atomics, ETS, persistent terms). Inline, as the switch is.
+[[gnu::always_inline]] inline void shared_sync(Term a, Term b, const SharedAccess& access) {
+  Controller::nif(access, 2, std::move(a), std::move(b));
+}
+[[gnu::always_inline]] inline void shared_sync(Term a, Term b, Term c, const SharedAccess& access) {
+  Controller::nif(access, 3, std::move(a), std::move(b), std::move(c));
+}
 
 }  // namespace lockstep::core

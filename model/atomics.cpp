@@ -40,7 +40,8 @@ std::int64_t& slot(Array::Storage& s, std::size_t i, const char* op) {
 }
 
 // `op` is an atom made once per operation (atom() takes the atom table's lock).
-void sync(const Array::Storage& s, const Term& op, std::size_t i, bool write) {
+// Inline: each frame between the scenario and the switch costs (core/fiber.hpp).
+[[gnu::always_inline]] inline void sync(const Array::Storage& s, const Term& op, std::size_t i, bool write) {
   core::shared_sync(op, static_cast<std::int64_t>(i),
                     SharedAccess{.object = s.object, .key = i, .whole_object = false, .write = write});
 }

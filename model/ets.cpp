@@ -114,7 +114,7 @@ struct Touch {
 
 // The sync point of an operation, then the table it finds there (badarg if gone or the
 // caller lacks the access right).
-TableState& enter(Ref id, const Term& kind, Touch touch) {
+[[gnu::always_inline]] inline TableState& enter(Ref id, const Term& kind, Touch touch) {
   Controller& c = controller("ets");
   Store& s = store(c);
   auto before = s.tables.find(id);
