@@ -116,6 +116,20 @@ struct Explorer::WakeupNode {
   // was inserted here that they are weak initials of, and they could not take it (they had
   // finished, or their event was not known yet). See ExplorationTree::insert.
   std::vector<std::uint32_t> exempt;  // nearly always empty: no inline storage
+  // Set on the wakeup node of the first node a worker made in its current execution: what
+  // lies below is that worker's alone until the execution ends (Explorer::splice), and an
+  // insertion that reaches here is handed to it (Explorer::DeferredInsert).
+  Explorer* owner = nullptr;
+};
+
+// An insertion that reached another worker's fresh path: where it goes on, and how.
+struct Explorer::DeferredInsert {
+  std::vector<EventRecord> v;  // what is left of the sequence (copied: the inserter's buffers are reused)
+  WakeupNode* node = nullptr;
+  TreeNode* tree_node = nullptr;
+  bool checking = false;
+  bool claimed_offended = false;
+  std::vector<std::pair<std::uint32_t, const EventRecord*>> inherited;  // records live in the owner's path
 };
 
 // One node of the exploration tree: a prefix, the processes enabled after it, and the
@@ -225,7 +239,22 @@ class ExplorationTree {
     }
   }
   // `checked`: the sleepers the race analysis checked v against (the path's, at `at`).
-  void insert(const Explorer& self, TreeNode& at, Sequence v, const Explorer::Sleepers& checked);
+  // `leaves` counts the wakeup nodes made: wakeup_nodes under the lock, or the worker's own
+  // count for an insertion into its fresh path (Explorer::end_execution).
+  void insert(const Explorer& self, TreeNode& at, Sequence v, const Explorer::Sleepers& checked,
+              std::uint64_t& leaves);
+  // Where an insertion goes on: at the top (`at`, its path's checked sleepers), or resumed
+  // at a wakeup node below it (a DeferredInsert).
+  struct InsertState {
+    WakeupNode* node;
+    TreeNode* tree_node;
+    bool checking;
+    bool claimed_offended = false;
+    core::InlineVector<std::pair<std::uint32_t, const EventRecord*>, 8> inherited;
+  };
+  void continue_insert(const Explorer& self, InsertState& st, Sequence v, const TreeNode* at,
+                       const Explorer::Sleepers* checked, std::uint64_t& leaves);
+  void resume(const Explorer& self, Explorer::DeferredInsert& d);
   // A node whose every branch is explored: its state goes into the cache with the sleep set
   // it was explored with, and its subtree's summary into its parent's.
   void seal(TreeNode& n) {
@@ -245,6 +274,9 @@ class ExplorationTree {
   const std::uint64_t max_depth;
   const bool stop_at_bug;
   const std::unique_ptr<StateCache> cache;  // null: no state caching
+  // Optimal DPOR without a cache: the nodes a worker makes below its first new one are its
+  // own until its execution ends, built without the lock (Explorer::pick_new_node).
+  bool private_paths() const { return mode == DporMode::optimal && !cache; }
   // Held for short spells at every new node: spinning beats parking the thread (a futex
   // sleep and wake-up cost more than the critical section).
   SpinMutex mutex;
@@ -509,39 +541,88 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
   // entry (its sleepers are the node's own: nothing was claimed before the first branch).
   if (t.mode == DporMode::optimal && !spare_leaf_) spare_leaf_ = std::make_unique<WakeupNode>();
   PathEntry entry{n, 0, 0, n->sleep, false};
+  if (fresh_from_ != kNoFreshPath) {
+    // Below this execution's first new node: the parent and its wakeup node are this
+    // worker's alone (an insertion that reaches them waits in deferred_), so no lock.
+    publish();
+    chosen = follow_wakeup(*n, k, entry, first_awake, fresh_wakeup_nodes_);
+    if (chosen == 0) return core::kAbandon;  // sleep-set blocked
+    ++fresh_nodes_;
+    path_.push_back(std::move(entry));
+    return chosen;
+  }
   std::lock_guard lock(t.mutex);
   publish();
   if (t.mode == DporMode::source && chosen == 0) return core::kAbandon;  // sleep-set blocked
   if (t.mode == DporMode::optimal) {
-    if (k == 0) {
-      n->wakeup = t.root_wakeup.get();
-    } else {
-      for (auto& c : path_[k - 1].node->wakeup->children) {
-        if (c->pid == path_[k - 1].chosen) n->wakeup = c.get();
-      }
-    }
-    if (!n->wakeup->children.empty()) {
-      chosen = n->wakeup->children.front()->pid;
-      without_exempt(entry.sleepers, *n->wakeup->children.front());
-    } else {
-      chosen = first_awake;
-      if (chosen == 0) return core::kAbandon;  // sleep-set blocked
-      spare_leaf_->pid = chosen;
-      spare_leaf_->event.unknown = true;
-      n->wakeup->children.push_back(std::move(spare_leaf_));
-      ++t.wakeup_nodes;
-    }
+    chosen = follow_wakeup(*n, k, entry, first_awake, t.wakeup_nodes);
+    if (chosen == 0) return core::kAbandon;  // sleep-set blocked
+  } else {
+    entry.chosen = chosen;
+    entry.seq = t.claim(*n, chosen);
   }
-  entry.chosen = chosen;
-  entry.seq = t.claim(*n, chosen);
   assert(entry.seq == 0);
-  if (t.mode == DporMode::optimal) n->wakeup->node = n.get();  // linked now: insert may walk to it
   if (k == 0) t.root = n;
   ++t.live_nodes;
   t.note_size();
   path_.push_back(std::move(entry));
+  if (t.private_paths()) {
+    // The rest of this execution's path is made without the lock; so is this node's, from
+    // its wakeup node down. It is offered to thieves when the execution ends.
+    n->wakeup->owner = this;
+    fresh_from_ = k;
+    return chosen;
+  }
   t.offer(n);
   return chosen;
+}
+
+// Optimal mode: links new node n (at depth k) to its wakeup node and claims its branch, the
+// first of the sequences inserted there or else its first process awake (a new leaf,
+// counted in `leaves`). 0 if every process sleeps. With the tree locked, or on the fresh path.
+std::uint32_t Explorer::follow_wakeup(TreeNode& n, std::size_t k, PathEntry& entry, std::uint32_t first_awake,
+                                      std::uint64_t& leaves) {
+  ExplorationTree& t = *tree_;
+  if (k == 0) {
+    n.wakeup = t.root_wakeup.get();
+  } else {
+    for (auto& c : path_[k - 1].node->wakeup->children) {
+      if (c->pid == path_[k - 1].chosen) n.wakeup = c.get();
+    }
+  }
+  std::uint32_t chosen = first_awake;
+  if (!n.wakeup->children.empty()) {
+    chosen = n.wakeup->children.front()->pid;
+    without_exempt(entry.sleepers, *n.wakeup->children.front());
+  } else {
+    if (chosen == 0) return 0;
+    spare_leaf_->pid = chosen;
+    spare_leaf_->event.unknown = true;
+    n.wakeup->children.push_back(std::move(spare_leaf_));
+    ++leaves;
+  }
+  entry.chosen = chosen;
+  entry.seq = t.claim(n, chosen);
+  n.wakeup->node = &n;  // linked now: insert may walk to it
+  return chosen;
+}
+
+// Called with the tree locked, at the end of an execution: its fresh path joins the tree.
+void Explorer::splice() {
+  if (fresh_from_ == kNoFreshPath) return;
+  ExplorationTree& t = *tree_;
+  path_[fresh_from_].node->wakeup->owner = nullptr;
+  t.live_nodes += fresh_nodes_;
+  t.wakeup_nodes += fresh_wakeup_nodes_;
+  fresh_nodes_ = fresh_wakeup_nodes_ = 0;
+  t.note_size();
+  // What others inserted meanwhile goes in now, as if they had come after this execution.
+  // (Resuming may defer again, into another worker's fresh path, never into this one's.)
+  std::vector<DeferredInsert> deferred = std::move(deferred_);
+  deferred_.clear();
+  for (DeferredInsert& d : deferred) t.resume(*this, d);
+  for (std::size_t k = fresh_from_; k < path_.size(); ++k) t.offer(path_[k].node);
+  fresh_from_ = kNoFreshPath;
 }
 
 void Explorer::observe(const EventRecord& event) {
@@ -590,9 +671,20 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
   // the execution's bookkeeping, under one lock.
   std::vector<Reversal> reversals;
   if (tree_->mode != DporMode::none) reversals = analyse_races();
+  if (fresh_from_ != kNoFreshPath) {
+    // Reversals at nodes of the fresh path go in before the lock: everything below such a
+    // node is this worker's alone until splice(), which offers those nodes to thieves.
+    if (unpublished_ && unpublished_node_ >= fresh_from_) publish();
+    std::erase_if(reversals, [&](Reversal& r) {
+      if (r.node < fresh_from_) return false;
+      tree_->insert(*this, *path_[r.node].node, std::move(r.v), path_[r.node].sleepers, fresh_wakeup_nodes_);
+      return true;
+    });
+  }
   {
     std::lock_guard lock(tree_->mutex);
     publish();
+    splice();
     for (Reversal& r : reversals) reverse_race(r.node, std::move(r.v));
     ExplorerStats& st = tree_->stats;
     if (summary.abandoned) {
@@ -1027,7 +1119,7 @@ void Explorer::reverse_race(std::size_t node, Sequence v) {
     return;
   }
   // optimal: insert v into wut(node) (sleepers that cover it were checked by the caller).
-  t.insert(*this, n, std::move(v), e.sleepers);
+  t.insert(*this, n, std::move(v), e.sleepers, t.wakeup_nodes);
   t.note_size();
   t.offer(e.node);
 }
@@ -1045,22 +1137,35 @@ void Explorer::reverse_race(std::size_t node, Sequence v) {
 // weak initial of what is left of v, the branch is exempted from sleeping on it (more
 // exploration, never less); a claimed leaf, whose sleepers are fixed, does not absorb v.
 // Below a branch nobody has claimed, the sequential argument holds again.
-void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v, const Explorer::Sleepers& checked) {
-  struct Candidate {
-    std::uint32_t pid;
-    const EventRecord* event;  // null: not known
-  };
-  using Candidates = core::InlineVector<Candidate, 8>;
-  WakeupNode* node = at.wakeup;
-  TreeNode* tree_node = &at;  // the tree node of `node`, if one exists
+void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v, const Explorer::Sleepers& checked,
+                             std::uint64_t& leaves) {
   // Above any unclaimed branch. Alone on the tree, insertion only ever descends into
   // branches nobody has claimed, and the path's own sleepers were checked: nothing to do.
-  bool checking = workers > 1;
-  Candidates inherited;  // the sleepers every branch at `node` inherits
-  if (checking) {
-    for (const Explorer::Sleeper& s : at.sleep) inherited.push_back({s.first, s.second});
+  InsertState st{at.wakeup, &at, workers > 1};
+  if (st.checking) {
+    for (const Explorer::Sleeper& s : at.sleep) st.inherited.push_back(s);
   }
-  bool claimed_offended = false;
+  continue_insert(self, st, std::move(v), &at, &checked, leaves);
+}
+
+void ExplorationTree::resume(const Explorer& self, Explorer::DeferredInsert& d) {
+  InsertState st{d.node, d.tree_node, d.checking, d.claimed_offended};
+  for (const auto& s : d.inherited) st.inherited.push_back(s);
+  Sequence v;
+  for (const EventRecord& e : d.v) v.push_back(&e);
+  continue_insert(self, st, std::move(v), nullptr, nullptr, wakeup_nodes);
+}
+
+void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Sequence v, const TreeNode* at,
+                                      const Explorer::Sleepers* checked, std::uint64_t& leaves) {
+  using Candidate = std::pair<std::uint32_t, const EventRecord*>;  // null event: not known
+  using Candidates = core::InlineVector<Candidate, 8>;
+  const WakeupNode* top = at != nullptr ? at->wakeup : nullptr;
+  WakeupNode*& node = st.node;
+  TreeNode*& tree_node = st.tree_node;  // the tree node of `node`, if one exists
+  bool& checking = st.checking;
+  Candidates& inherited = st.inherited;  // the sleepers every branch at `node` inherits
+  bool& claimed_offended = st.claimed_offended;
   // The sleepers of a branch at `node`: inherited, and the claims at the tree node before
   // it (every claim, for a branch not claimed yet: it comes after them).
   auto sleepers_of = [&](const WakeupNode* branch) {
@@ -1086,19 +1191,31 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v, con
   auto offending = [&](const Candidates& sleepers) {
     std::vector<std::uint32_t> out;
     for (const Candidate& s : sleepers) {
-      if (s.event != nullptr) {
-        if (std::find(passed.begin(), passed.end(), s.pid) != passed.end()) continue;
-        if (node == at.wakeup && std::any_of(checked.begin(), checked.end(),
-                                             [&](const Explorer::Sleeper& c) { return c.first == s.pid; })) {
+      if (s.second != nullptr) {
+        if (std::find(passed.begin(), passed.end(), s.first) != passed.end()) continue;
+        if (node == top && std::any_of(checked->begin(), checked->end(),
+                                       [&](const Explorer::Sleeper& c) { return c.first == s.first; })) {
           continue;
         }
       }
-      if (s.event == nullptr || self.weak_initial(s.pid, *s.event, v)) out.push_back(s.pid);
+      if (s.second == nullptr || self.weak_initial(s.first, *s.second, v)) out.push_back(s.first);
     }
     return out;
   };
   while (!v.empty()) {
-    if (node != at.wakeup && node->children.empty() && !(node->claimed && claimed_offended)) {
+    if (node->owner != nullptr && node->owner != &self) {
+      // Another worker's fresh path: it goes on from here when that worker's execution ends.
+      ++stats.deferred;
+      Explorer::DeferredInsert& d = node->owner->deferred_.emplace_back();
+      for (const EventRecord* e : v) d.v.push_back(*e);
+      d.node = node;
+      d.tree_node = tree_node;
+      d.checking = checking;
+      d.claimed_offended = claimed_offended;
+      d.inherited.assign(inherited.begin(), inherited.end());
+      return;
+    }
+    if (node != top && node->children.empty() && !(node->claimed && claimed_offended)) {
       return;  // a leaf already covers v
     }
     WakeupNode* next = nullptr;
@@ -1126,7 +1243,7 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v, con
         first = false;
         WakeupNode* raw = leaf.get();
         node->children.push_back(std::move(leaf));
-        ++wakeup_nodes;
+        ++leaves;
         node = raw;
       }
       return;
@@ -1141,11 +1258,11 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v, con
       claimed_offended = !off.empty();
       inherited.clear();
       if (next->node != nullptr) {
-        for (const Explorer::Sleeper& s : next->node->sleep) inherited.push_back({s.first, s.second});
+        for (const Explorer::Sleeper& s : next->node->sleep) inherited.push_back(s);
       } else {
         for (const Candidate& s : sleepers) {
-          if (s.pid == next->pid) continue;
-          if (s.event == nullptr || next->event.unknown || !dependent(next->event, *s.event)) inherited.push_back(s);
+          if (s.first == next->pid) continue;
+          if (s.second == nullptr || next->event.unknown || !dependent(next->event, *s.second)) inherited.push_back(s);
         }
       }
       tree_node = next->node;

@@ -50,6 +50,7 @@ struct ExplorerStats {
   std::uint64_t peak_nodes = 0;  // exploration tree + wakeup tree nodes, at most
   std::uint64_t probes = 0;      // partial executions run to learn what a moved event does
   std::uint64_t expansions = 0;  // nodes fully expanded for races with a cached subtree
+  std::uint64_t deferred = 0;    // insertions handed to another worker's fresh path
   std::string incomplete;        // non-empty: a bound was hit (what, and which option)
   StateCacheStats cache;         // the state cache's (zero without one)
 };
@@ -96,6 +97,7 @@ class Explorer final : public core::Strategy {
   friend class ExplorationTree;
   struct TreeNode;
   struct WakeupNode;
+  struct DeferredInsert;
   // A sleeping process and what it did when explored.
   // The record is a claim's published event, at the node or an ancestor: it lives as long as
   // any node whose sleep set can hold it (nodes keep their ancestors alive). A plain pointer:
@@ -222,6 +224,17 @@ class Explorer final : public core::Strategy {
   // A wakeup leaf made outside the lock for the next new node that needs one (most follow a
   // wakeup sequence and need none): made again only once used.
   std::unique_ptr<WakeupNode> spare_leaf_;
+  // The fresh path (ExplorationTree::private_paths): path_[fresh_from_] is the first node
+  // this execution made, under the lock; those after it were made without, and nobody else
+  // sees them until splice() (at the end of the execution, under the lock) hands them over:
+  // the insertions other workers deferred to here, the node counts, the offers to thieves.
+  static constexpr std::size_t kNoFreshPath = static_cast<std::size_t>(-1);
+  std::size_t fresh_from_ = kNoFreshPath;
+  std::uint64_t fresh_nodes_ = 0, fresh_wakeup_nodes_ = 0;
+  std::vector<DeferredInsert> deferred_;  // pushed by other workers under the tree's lock
+  void splice();
+  std::uint32_t follow_wakeup(TreeNode& n, std::size_t k, PathEntry& entry, std::uint32_t first_awake,
+                              std::uint64_t& leaves);
 };
 
 // Explores on `workers` threads sharing one tree, each worker an Explorer on its own
