@@ -116,13 +116,13 @@ struct Explorer::WakeupNode {
   // was inserted here that they are weak initials of, and they could not take it (they had
   // finished, or their event was not known yet). See ExplorationTree::insert.
   std::vector<std::uint32_t> exempt;  // nearly always empty: no inline storage
-  // Set on the wakeup node of the first node a worker made in its current execution: what
-  // lies below is that worker's alone until the execution ends (Explorer::splice), and an
+  // Set on the wakeup node of the root of a worker's own region (Explorer::region_root_): what
+  // lies below is that worker's alone until it hands the region over (Explorer::release_region), and an
   // insertion that reaches here is handed to it (Explorer::DeferredInsert).
   Explorer* owner = nullptr;
 };
 
-// An insertion that reached another worker's fresh path: where it goes on, and how.
+// An insertion that reached another worker's own region: where it goes on, and how.
 struct Explorer::DeferredInsert {
   std::vector<EventRecord> v;  // what is left of the sequence (copied: the inserter's buffers are reused)
   WakeupNode* node = nullptr;
@@ -219,7 +219,9 @@ class ExplorationTree {
     open.emplace(std::pair{n->depth, n.get()}, n);
     if (idle != 0) work.notify_all();  // a notify costs a lock and a syscall: only for sleepers
   }
-  void finish_claim(TreeNode& n, std::uint64_t seq) {
+  // Returns how many wakeup nodes the finished branch's subtree held (now gone).
+  std::uint64_t finish_claim(TreeNode& n, std::uint64_t seq) {
+    std::uint64_t removed = 0;
     TreeNode::Claim& c = n.claims[seq];
     c.finished = true;
     --n.active;
@@ -231,16 +233,17 @@ class ExplorationTree {
         while (!stack.empty()) {  // count what the finished subtree held
           WakeupNode* w = stack.back();
           stack.pop_back();
-          --wakeup_nodes;
+          ++removed;
           for (auto& k : w->children) stack.push_back(k.get());
         }
         kids.erase(it);
       }
     }
+    return removed;
   }
   // `checked`: the sleepers the race analysis checked v against (the path's, at `at`).
   // `leaves` counts the wakeup nodes made: wakeup_nodes under the lock, or the worker's own
-  // count for an insertion into its fresh path (Explorer::end_execution).
+  // count for an insertion into its own region (Explorer::end_execution).
   void insert(const Explorer& self, TreeNode& at, Sequence v, const Explorer::Sleepers& checked,
               std::uint64_t& leaves);
   // Where an insertion goes on: at the top (`at`, its path's checked sleepers), or resumed
@@ -277,17 +280,20 @@ class ExplorationTree {
   // Optimal DPOR without a cache: the nodes a worker makes below its first new one are its
   // own until its execution ends, built without the lock (Explorer::pick_new_node).
   bool private_paths() const { return mode == DporMode::optimal && !cache; }
+  // ... and kept across executions (Explorer::own_region): not under an execution bound,
+  // which must see every execution counted when the next one starts.
+  bool persistent_regions() const { return private_paths() && max_executions == 0; }
   // Held for short spells at every new node: spinning beats parking the thread (a futex
   // sleep and wake-up cost more than the critical section).
   SpinMutex mutex;
   std::condition_variable_any work;  // open work appeared, or the exploration ended
-  unsigned idle = 0;                 // workers waiting on `work`
+  std::atomic<unsigned> idle{0};     // workers waiting on `work` (read without the lock too)
   ExplorerStats stats;
   std::unique_ptr<WakeupNode> root_wakeup = std::make_unique<WakeupNode>();
   std::shared_ptr<TreeNode> root;
   unsigned workers = 0;   // Explorers sharing the tree (set before any starts)
   bool started = false;   // some worker took the first execution
-  bool stopped = false;   // a bound, a counterexample or a failure ends the exploration
+  std::atomic<bool> stopped{false};  // a bound, a counterexample or a failure ends the exploration
   std::uint64_t live_nodes = 0;
   std::uint64_t wakeup_nodes = 0;
   // Nodes that may hold unclaimed branches, shallowest first (largest subtrees).
@@ -335,15 +341,54 @@ ExplorerStats Explorer::stats() const {
 bool Explorer::observes_states() const { return tree_->cache != nullptr || static_cast<bool>(on_execution); }
 
 bool Explorer::begin_execution() {
-  std::unique_lock lock(tree_->mutex);
   ExplorationTree& t = *tree_;
   bool ready = false;
+  bool continued = false;  // the path is the last execution's, up to its last entry
   std::size_t same_events = 0;  // events this execution repeats from the last one
-  if (!t.started) {
-    t.started = true;  // this worker runs the first execution and grows the root
-    ready = true;
-  } else if (!path_.empty() && take_next_branch()) {
-    ready = true;
+  // Within the own region, the next branch is taken without the lock.
+  if (t.persistent_regions() && region_root_ != kNoRegion && !t.stopped.load(std::memory_order_relaxed) &&
+      !deferred_pending_.load(std::memory_order_relaxed)) {
+    ready = continued = next_branch(false) == 1;
+  }
+  std::unique_lock lock(t.mutex, std::defer_lock);
+  if (!ready) {
+    lock.lock();
+    drain_deferred();
+    if (t.idle.load(std::memory_order_relaxed) != 0) release_region();
+    if (!t.started) {
+      t.started = true;  // this worker runs the first execution and grows the root
+      ready = true;
+    } else if (!path_.empty() && next_branch(true) == 1) {
+      ready = continued = true;
+    } else {
+      release_region();
+      path_.clear();
+      // Idle: take an unclaimed branch anywhere, or wait for one (or for the end).
+      for (;;) {
+        if (t.stopped || (t.root && t.root->done)) break;
+        if (steal()) {
+          ready = true;
+          break;
+        }
+        ++t.idle;
+        t.work.wait(lock);
+        --t.idle;
+      }
+    }
+    if (!ready || t.stopped) {
+      flush_own();
+      return false;
+    }
+    if (t.max_executions != 0 && t.stats.executions + t.stats.blocked >= t.max_executions) {
+      t.stats.incomplete = "stopped after " + std::to_string(t.max_executions) +
+                           " executions (--max-executions); raise it to explore further";
+      t.stop_all();
+      flush_own();
+      return false;
+    }
+    lock.unlock();  // the rest is this worker's own bookkeeping
+  }
+  if (continued) {
     // The path below its last entry is the last execution's: so are the events before the
     // first one at that node (a replay is deterministic).
     std::size_t node = path_.size() - 1;
@@ -351,26 +396,6 @@ bool Explorer::begin_execution() {
            (event_node_[same_events] == kNone || event_node_[same_events] < node)) {
       ++same_events;
     }
-  } else {
-    path_.clear();
-    // Idle: take an unclaimed branch anywhere, or wait for one (or for the end).
-    for (;;) {
-      if (t.stopped || (t.root && t.root->done)) break;
-      if (steal()) {
-        ready = true;
-        break;
-      }
-      ++t.idle;
-      t.work.wait(lock);
-      --t.idle;
-    }
-  }
-  if (!ready || t.stopped) return false;
-  if (t.max_executions != 0 && t.stats.executions + t.stats.blocked >= t.max_executions) {
-    t.stats.incomplete = "stopped after " + std::to_string(t.max_executions) +
-                         " executions (--max-executions); raise it to explore further";
-    t.stop_all();
-    return false;
   }
   keep_order(same_events);
   events_.clear();
@@ -385,27 +410,59 @@ bool Explorer::begin_execution() {
 
 // After an execution: the deepest branch is finished. Take the next branch at the deepest
 // node that has one, finishing nodes on the way up; leave a node that other workers are
-// still below. False: nothing left on this path (the caller steals).
-bool Explorer::take_next_branch() {
+// still below. 1: took one; 0: nothing left on this path (the caller steals); -1 (only
+// without the lock): the next step up needs the lock, at or above the own region's root
+// (insertions deferred to the region stop at its root, and may add branches there).
+int Explorer::next_branch(bool locked) {
   ExplorationTree& t = *tree_;
+  if (!locked) {
+    // Only if a node below the region's root has a branch left: nothing is finished
+    // otherwise. A deferred insertion applied while the path's claims below the root are
+    // finished but the root's is not would take the root's explored branch, now childless,
+    // for a leaf still to be explored, and stop there ("a leaf already covers v").
+    bool below_root = false;
+    for (std::size_t i = path_.size(); i-- > 0 && owns(i) && i != region_root_;) {
+      if (t.next_unclaimed(*path_[i].node) != 0) {
+        below_root = true;
+        break;
+      }
+    }
+    if (!below_root) return -1;
+  }
   while (!path_.empty()) {
+    std::size_t index = path_.size() - 1;
+    bool own = owns(index);
+    if (!locked && (!own || index == region_root_)) return -1;
     PathEntry& e = path_.back();
     TreeNode& n = *e.node;
-    t.finish_claim(n, e.seq);
+    std::uint64_t gone = t.finish_claim(n, e.seq);
+    if (own) {
+      own_.wakeup_gone += gone;
+    } else {
+      t.wakeup_nodes -= gone;
+    }
     if (std::uint32_t next = t.next_unclaimed(n); next != 0) {
       e = enter(e.node, next, t.claim(n, next), false);
-      t.offer(path_.back().node);
-      return true;
+      if (!own) t.offer(path_.back().node);
+      return 1;
     }
-    if (n.active != 0) return false;  // the workers still below will finish this node
+    if (n.active != 0) return 0;  // the workers still below will finish this node
     n.done = true;
     t.seal(n);
-    --t.live_nodes;
-    t.open.erase({n.depth, &n});
+    if (own) {
+      ++own_.nodes_done;
+      if (index == region_root_) {  // the region is finished
+        n.wakeup->owner = nullptr;
+        region_root_ = kNoRegion;
+      }
+    } else {
+      --t.live_nodes;
+      t.open.erase({n.depth, &n});
+    }
     path_.pop_back();
   }
   t.work.notify_all();  // the root is done
-  return false;
+  return 0;
 }
 
 // Claims the shallowest unclaimed branch in the tree and takes the path to it.
@@ -541,13 +598,13 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
   // entry (its sleepers are the node's own: nothing was claimed before the first branch).
   if (t.mode == DporMode::optimal && !spare_leaf_) spare_leaf_ = std::make_unique<WakeupNode>();
   PathEntry entry{n, 0, 0, n->sleep, false};
-  if (fresh_from_ != kNoFreshPath) {
-    // Below this execution's first new node: the parent and its wakeup node are this
-    // worker's alone (an insertion that reaches them waits in deferred_), so no lock.
+  if (region_root_ != kNoRegion) {
+    // In this worker's own region: the parent and its wakeup node are its alone (an
+    // insertion that reaches them waits in deferred_), so no lock.
     publish();
-    chosen = follow_wakeup(*n, k, entry, first_awake, fresh_wakeup_nodes_);
+    chosen = follow_wakeup(*n, k, entry, first_awake, own_.wakeup_made);
     if (chosen == 0) return core::kAbandon;  // sleep-set blocked
-    ++fresh_nodes_;
+    ++own_.nodes_made;
     path_.push_back(std::move(entry));
     return chosen;
   }
@@ -567,10 +624,10 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
   t.note_size();
   path_.push_back(std::move(entry));
   if (t.private_paths()) {
-    // The rest of this execution's path is made without the lock; so is this node's, from
-    // its wakeup node down. It is offered to thieves when the execution ends.
+    // This worker's own region from here down: made without the lock, offered to thieves
+    // when it is handed over.
     n->wakeup->owner = this;
-    fresh_from_ = k;
+    region_root_ = k;
     return chosen;
   }
   t.offer(n);
@@ -579,7 +636,7 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
 
 // Optimal mode: links new node n (at depth k) to its wakeup node and claims its branch, the
 // first of the sequences inserted there or else its first process awake (a new leaf,
-// counted in `leaves`). 0 if every process sleeps. With the tree locked, or on the fresh path.
+// counted in `leaves`). 0 if every process sleeps. With the tree locked, or in the own region.
 std::uint32_t Explorer::follow_wakeup(TreeNode& n, std::size_t k, PathEntry& entry, std::uint32_t first_awake,
                                       std::uint64_t& leaves) {
   ExplorationTree& t = *tree_;
@@ -607,22 +664,40 @@ std::uint32_t Explorer::follow_wakeup(TreeNode& n, std::size_t k, PathEntry& ent
   return chosen;
 }
 
-// Called with the tree locked, at the end of an execution: its fresh path joins the tree.
-void Explorer::splice() {
-  if (fresh_from_ == kNoFreshPath) return;
+void Explorer::flush_own() {
   ExplorationTree& t = *tree_;
-  path_[fresh_from_].node->wakeup->owner = nullptr;
-  t.live_nodes += fresh_nodes_;
-  t.wakeup_nodes += fresh_wakeup_nodes_;
-  fresh_nodes_ = fresh_wakeup_nodes_ = 0;
+  t.live_nodes += own_.nodes_made;
+  t.live_nodes -= own_.nodes_done;
+  t.wakeup_nodes += own_.wakeup_made;
+  t.wakeup_nodes -= own_.wakeup_gone;
+  ExplorerStats& st = t.stats;
+  st.executions += own_.executions;
+  st.blocked += own_.blocked;
+  st.events += own_.events;
+  st.max_depth = std::max(st.max_depth, own_.max_depth);
+  own_ = {};
   t.note_size();
-  // What others inserted meanwhile goes in now, as if they had come after this execution.
-  // (Resuming may defer again, into another worker's fresh path, never into this one's.)
+}
+
+// What others inserted into the region goes in now, from where they stopped, as if they had
+// come later (the region's root wakeup node: their state is valid there). Resuming may defer
+// again, into another worker's region, never into this one's.
+void Explorer::drain_deferred() {
+  if (!deferred_pending_.load(std::memory_order_relaxed)) return;
   std::vector<DeferredInsert> deferred = std::move(deferred_);
   deferred_.clear();
-  for (DeferredInsert& d : deferred) t.resume(*this, d);
-  for (std::size_t k = fresh_from_; k < path_.size(); ++k) t.offer(path_[k].node);
-  fresh_from_ = kNoFreshPath;
+  deferred_pending_.store(false, std::memory_order_relaxed);
+  for (DeferredInsert& d : deferred) tree_->resume(*this, d);
+}
+
+void Explorer::release_region() {
+  flush_own();
+  if (region_root_ == kNoRegion) return;
+  drain_deferred();
+  ExplorationTree& t = *tree_;
+  path_[region_root_].node->wakeup->owner = nullptr;
+  for (std::size_t k = region_root_; k < path_.size(); ++k) t.offer(path_[k].node);
+  region_root_ = kNoRegion;
 }
 
 void Explorer::observe(const EventRecord& event) {
@@ -669,33 +744,43 @@ void Explorer::publish() {
 void Explorer::end_execution(const core::ExecutionSummary& summary) {
   // The races are analysed outside the lock; what they change in the tree is applied with
   // the execution's bookkeeping, under one lock.
+  ExplorationTree& t = *tree_;
   std::vector<Reversal> reversals;
-  if (tree_->mode != DporMode::none) reversals = analyse_races();
-  if (fresh_from_ != kNoFreshPath) {
-    // Reversals at nodes of the fresh path go in before the lock: everything below such a
-    // node is this worker's alone until splice(), which offers those nodes to thieves.
-    if (unpublished_ && unpublished_node_ >= fresh_from_) publish();
+  if (t.mode != DporMode::none) reversals = analyse_races();
+  if (region_root_ != kNoRegion) {
+    // Reversals at nodes of the own region go in without the lock: everything below such a
+    // node is this worker's alone.
+    if (unpublished_ && unpublished_node_ >= region_root_) publish();
     std::erase_if(reversals, [&](Reversal& r) {
-      if (r.node < fresh_from_) return false;
-      tree_->insert(*this, *path_[r.node].node, std::move(r.v), path_[r.node].sleepers, fresh_wakeup_nodes_);
+      if (r.node < region_root_) return false;
+      t.insert(*this, *path_[r.node].node, std::move(r.v), path_[r.node].sleepers, own_.wakeup_made);
       return true;
     });
   }
-  {
-    std::lock_guard lock(tree_->mutex);
+  if (summary.abandoned) {
+    if (!cut_ && !summary.pruned) ++own_.blocked;
+  } else {
+    ++own_.executions;
+  }
+  own_.events += events_.size();
+  own_.max_depth = std::max<std::uint64_t>(own_.max_depth, next_node_);
+  // The lock, unless nothing here concerns anyone else: no reversal outside the region, no
+  // event to publish outside it, nobody waiting for work, no insertion deferred to it.
+  bool alone = region_root_ != kNoRegion && t.persistent_regions() && reversals.empty() && !unpublished_ &&
+               !summary.counterexample && !path_.empty() && t.idle.load(std::memory_order_relaxed) == 0 &&
+               !deferred_pending_.load(std::memory_order_relaxed);
+  if (!alone) {
+    std::lock_guard lock(t.mutex);
     publish();
-    splice();
-    for (Reversal& r : reversals) reverse_race(r.node, std::move(r.v));
-    ExplorerStats& st = tree_->stats;
-    if (summary.abandoned) {
-      if (!cut_ && !summary.pruned) ++st.blocked;
+    drain_deferred();
+    if (!t.persistent_regions() || t.idle.load(std::memory_order_relaxed) != 0) {
+      release_region();
     } else {
-      ++st.executions;
+      flush_own();
     }
-    st.events += events_.size();
-    st.max_depth = std::max<std::uint64_t>(st.max_depth, next_node_);
-    if (summary.counterexample && tree_->stop_at_bug) tree_->stop_all();
-    if (path_.empty()) tree_->stop_all();  // no step had a choice to make: nothing to explore
+    for (Reversal& r : reversals) reverse_race(r.node, std::move(r.v));
+    if (summary.counterexample && t.stop_at_bug) t.stop_all();
+    if (path_.empty()) t.stop_all();  // no step had a choice to make: nothing to explore
   }
   if (on_execution) on_execution(events_.copy(), summary);
 }
@@ -1204,8 +1289,9 @@ void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
   };
   while (!v.empty()) {
     if (node->owner != nullptr && node->owner != &self) {
-      // Another worker's fresh path: it goes on from here when that worker's execution ends.
+      // Another worker's own region: it goes on from here when that worker next takes the lock.
       ++stats.deferred;
+      node->owner->deferred_pending_.store(true, std::memory_order_relaxed);
       Explorer::DeferredInsert& d = node->owner->deferred_.emplace_back();
       for (const EventRecord* e : v) d.v.push_back(*e);
       d.node = node;

@@ -25,6 +25,7 @@
 // Thread-safety: one Explorer per worker thread; the tree is shared under one mutex.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -50,7 +51,7 @@ struct ExplorerStats {
   std::uint64_t peak_nodes = 0;  // exploration tree + wakeup tree nodes, at most
   std::uint64_t probes = 0;      // partial executions run to learn what a moved event does
   std::uint64_t expansions = 0;  // nodes fully expanded for races with a cached subtree
-  std::uint64_t deferred = 0;    // insertions handed to another worker's fresh path
+  std::uint64_t deferred = 0;    // insertions handed to another worker's own region
   std::string incomplete;        // non-empty: a bound was hit (what, and which option)
   StateCacheStats cache;         // the state cache's (zero without one)
 };
@@ -123,7 +124,6 @@ class Explorer final : public core::Strategy {
     Sequence v;
   };
 
-  bool take_next_branch();
   bool steal();
   std::size_t pick_new_node(const core::Choice& choice, std::size_t k, bool after_barrier);
   // The race reversals of the finished execution, to apply to the tree (under its lock).
@@ -224,15 +224,30 @@ class Explorer final : public core::Strategy {
   // A wakeup leaf made outside the lock for the next new node that needs one (most follow a
   // wakeup sequence and need none): made again only once used.
   std::unique_ptr<WakeupNode> spare_leaf_;
-  // The fresh path (ExplorationTree::private_paths): path_[fresh_from_] is the first node
-  // this execution made, under the lock; those after it were made without, and nobody else
-  // sees them until splice() (at the end of the execution, under the lock) hands them over:
-  // the insertions other workers deferred to here, the node counts, the offers to thieves.
-  static constexpr std::size_t kNoFreshPath = static_cast<std::size_t>(-1);
-  std::size_t fresh_from_ = kNoFreshPath;
-  std::uint64_t fresh_nodes_ = 0, fresh_wakeup_nodes_ = 0;
+  // This worker's own region (ExplorationTree::private_paths; docs/exploration.md, "Own
+  // regions"): path_[region_root_] is a node it made under the lock and marked as its own;
+  // what lies below it, it made, claims, publishes, inserts into and finishes without the
+  // lock, and nobody else sees it: an insertion by another worker that reaches it waits in
+  // deferred_. The region is handed over (release_region) when a worker is idle, when its
+  // root is finished, or at every execution's end under an execution bound. The counts of
+  // what it did meanwhile are added to the tree's the next time it takes the lock.
+  static constexpr std::size_t kNoRegion = static_cast<std::size_t>(-1);
+  std::size_t region_root_ = kNoRegion;
+  struct OwnCounts {
+    std::uint64_t nodes_made = 0, nodes_done = 0, wakeup_made = 0, wakeup_gone = 0;
+    std::uint64_t executions = 0, blocked = 0, events = 0, max_depth = 0;
+  } own_;
   std::vector<DeferredInsert> deferred_;  // pushed by other workers under the tree's lock
-  void splice();
+  std::atomic<bool> deferred_pending_{false};
+  bool owns(std::size_t index) const { return region_root_ != kNoRegion && index >= region_root_; }
+  // With the tree locked: add own_ to the tree; apply the deferred insertions; hand the
+  // region over (offer its nodes to thieves).
+  void flush_own();
+  void drain_deferred();
+  void release_region();
+  // The next branch up the path; without the lock (`locked` false)
+  // only within the own region, short of its root: -1 if the lock is needed.
+  int next_branch(bool locked);
   std::uint32_t follow_wakeup(TreeNode& n, std::size_t k, PathEntry& entry, std::uint32_t first_awake,
                               std::uint64_t& leaves);
 };

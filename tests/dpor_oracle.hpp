@@ -27,7 +27,7 @@ struct Exploration {
   std::uint64_t executions = 0;
   std::uint64_t blocked = 0;
   std::uint64_t cache_hits = 0;         // prefixes cut at a visited state (state cache)
-  std::uint64_t deferred = 0;           // parallel: insertions deferred to a worker's fresh path
+  std::uint64_t deferred = 0;           // parallel: insertions deferred to a worker's own region
   std::set<std::string> traces;         // canonical forms of the complete executions
   std::set<std::uint64_t> final_states;
   std::set<std::string> bugs;           // counterexample signatures
