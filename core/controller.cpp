@@ -72,7 +72,6 @@ void Controller::outside_process(const char* api) {
                    "lockstep::check() or lockstep-check");
 }
 
-
 Ref Controller::make_ref(Process& p) { return Ref{p.pid.id, ++p.ref_seq}; }
 
 Process& Controller::new_process(std::function<void()> body, bool root, Process* link_to,

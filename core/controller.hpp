@@ -31,7 +31,6 @@ namespace lockstep::core {
 
 struct CrashSlot;
 
-
 struct ControllerConfig {
   std::size_t stack_size = 256 * 1024;
   std::uint64_t max_steps = 100000;
@@ -174,31 +173,29 @@ class Controller final : public StateSource {
     if (observing_) log_access(kind, mode, object, peer);
   }
   void log_access(ObjectKind kind, AccessMode mode, std::uint64_t object, EventId peer) {
-    {
-      // Field by field: a temporary Access built on the stack and copied in stalls on its
-      // store forwarding (measured: a tenth of an indexer exploration).
-      Access& a = event_.accesses.emplace_back();
-      a.kind = kind;
-      a.mode = mode;
-      a.object = object;
-      a.peer = peer;
-      a.causes = causes_;
-      // Every nif access member-reads shared_any, which conflicts only with a write of it:
-      // leave those reads out of the footprint, and let such a (rare) write match everything.
-      bool reads = reading(mode);
-      if (kind != ObjectKind::shared_any) {
-        std::uint64_t bit = footprint_bit(kind, object);
-        event_.footprint |= bit;
-        if (mode == AccessMode::read) {
-          event_.read_footprint |= bit;
-        } else if (mode == AccessMode::member_write) {
-          event_.member_write_footprint |= bit;
-        } else if (!reads) {
-          event_.write_footprint |= bit;
-        }
+    // Field by field: a temporary Access built on the stack and copied in stalls on its
+    // store forwarding (measured: a tenth of an indexer exploration).
+    Access& a = event_.accesses.emplace_back();
+    a.kind = kind;
+    a.mode = mode;
+    a.object = object;
+    a.peer = peer;
+    a.causes = causes_;
+    // Every nif access member-reads shared_any, which conflicts only with a write of it:
+    // leave those reads out of the footprint, and let such a (rare) write match everything.
+    bool reads = reading(mode);
+    if (kind != ObjectKind::shared_any) {
+      std::uint64_t bit = footprint_bit(kind, object);
+      event_.footprint |= bit;
+      if (mode == AccessMode::read) {
+        event_.read_footprint |= bit;
+      } else if (mode == AccessMode::member_write) {
+        event_.member_write_footprint |= bit;
       } else if (!reads) {
-        event_.footprint = event_.write_footprint = ~std::uint64_t{0};
+        event_.write_footprint |= bit;
       }
+    } else if (!reads) {
+      event_.footprint = event_.write_footprint = ~std::uint64_t{0};
     }
   }
   // While alive, what the event touches is a consequence of the state of `object` (and of

@@ -116,20 +116,11 @@ struct Explorer::WakeupNode {
   // was inserted here that they are weak initials of, and they could not take it (they had
   // finished, or their event was not known yet). See ExplorationTree::insert.
   std::vector<std::uint32_t> exempt;  // nearly always empty: no inline storage
-  // Set on the wakeup node of the root of a worker's own region (Explorer::region_root_): what
-  // lies below is that worker's alone until it hands the region over (Explorer::release_region), and an
-  // insertion that reaches here is handed to it (Explorer::DeferredInsert).
+  // Set on the wakeup node of the root of a worker's own region (Explorer::region_root_):
+  // what lies below is that worker's alone until it hands the region over
+  // (Explorer::release_region), and an insertion that reaches here is handed to it
+  // (Explorer::DeferredInsert).
   Explorer* owner = nullptr;
-};
-
-// An insertion that reached another worker's own region: where it goes on, and how.
-struct Explorer::DeferredInsert {
-  std::vector<EventRecord> v;  // what is left of the sequence (copied: the inserter's buffers are reused)
-  WakeupNode* node = nullptr;
-  TreeNode* tree_node = nullptr;
-  bool checking = false;
-  bool claimed_offended = false;
-  std::vector<std::pair<std::uint32_t, const EventRecord*>> inherited;  // records live in the owner's path
 };
 
 // One node of the exploration tree: a prefix, the processes enabled after it, and the
@@ -249,9 +240,9 @@ class ExplorationTree {
   // Where an insertion goes on: at the top (`at`, its path's checked sleepers), or resumed
   // at a wakeup node below it (a DeferredInsert).
   struct InsertState {
-    WakeupNode* node;
-    TreeNode* tree_node;
-    bool checking;
+    WakeupNode* node = nullptr;
+    TreeNode* tree_node = nullptr;  // the tree node of `node`, if one exists
+    bool checking = false;          // above every unclaimed branch (see insert)
     bool claimed_offended = false;
     core::InlineVector<std::pair<std::uint32_t, const EventRecord*>, 8> inherited;
   };
@@ -277,14 +268,14 @@ class ExplorationTree {
   const std::uint64_t max_depth;
   const bool stop_at_bug;
   const std::unique_ptr<StateCache> cache;  // null: no state caching
-  // Optimal DPOR without a cache: the nodes a worker makes below its first new one are its
-  // own until its execution ends, built without the lock (Explorer::pick_new_node).
+  // Optimal DPOR without a cache: each worker has a region of the tree of its own, below
+  // the first node it makes (Explorer::region_root_), explored without the lock.
   bool private_paths() const { return mode == DporMode::optimal && !cache; }
-  // ... and kept across executions (Explorer::own_region): not under an execution bound,
-  // which must see every execution counted when the next one starts.
+  // ... kept across executions, except under an execution bound, which must see every
+  // execution counted when the next one starts (there a region lasts one execution).
   bool persistent_regions() const { return private_paths() && max_executions == 0; }
-  // Held for short spells at every new node: spinning beats parking the thread (a futex
-  // sleep and wake-up cost more than the critical section).
+  // Held for short spells (at every new node, outside the own regions): spinning beats
+  // parking the thread (a futex sleep and wake-up cost more than the critical section).
   SpinMutex mutex;
   std::condition_variable_any work;  // open work appeared, or the exploration ended
   std::atomic<unsigned> idle{0};     // workers waiting on `work` (read without the lock too)
@@ -315,6 +306,14 @@ ExplorerConfig ExplorerConfig::from(const Options& options) {
   }
   return c;
 }
+
+// An insertion that reached another worker's own region: what is left of its sequence
+// (copied: the inserter's buffers are reused), and where and how it goes on. The sleepers'
+// records live in the owner's path, above the region.
+struct Explorer::DeferredInsert {
+  std::vector<EventRecord> v;
+  ExplorationTree::InsertState at;
+};
 
 Explorer::Explorer(const ExplorerConfig& config) : tree_(make_tree(config)) {}
 
@@ -1234,8 +1233,7 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v, con
 }
 
 void ExplorationTree::resume(const Explorer& self, Explorer::DeferredInsert& d) {
-  InsertState st{d.node, d.tree_node, d.checking, d.claimed_offended};
-  for (const auto& s : d.inherited) st.inherited.push_back(s);
+  InsertState st = d.at;
   Sequence v;
   for (const EventRecord& e : d.v) v.push_back(&e);
   continue_insert(self, st, std::move(v), nullptr, nullptr, wakeup_nodes);
@@ -1247,7 +1245,7 @@ void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
   using Candidates = core::InlineVector<Candidate, 8>;
   const WakeupNode* top = at != nullptr ? at->wakeup : nullptr;
   WakeupNode*& node = st.node;
-  TreeNode*& tree_node = st.tree_node;  // the tree node of `node`, if one exists
+  TreeNode*& tree_node = st.tree_node;
   bool& checking = st.checking;
   Candidates& inherited = st.inherited;  // the sleepers every branch at `node` inherits
   bool& claimed_offended = st.claimed_offended;
@@ -1294,11 +1292,7 @@ void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
       node->owner->deferred_pending_.store(true, std::memory_order_relaxed);
       Explorer::DeferredInsert& d = node->owner->deferred_.emplace_back();
       for (const EventRecord* e : v) d.v.push_back(*e);
-      d.node = node;
-      d.tree_node = tree_node;
-      d.checking = checking;
-      d.claimed_offended = claimed_offended;
-      d.inherited.assign(inherited.begin(), inherited.end());
+      d.at = st;
       return;
     }
     if (node != top && node->children.empty() && !(node->claimed && claimed_offended)) {

@@ -22,7 +22,8 @@
 // it, as a later sibling sleeps on the earlier ones in sequential depth-first order
 // (docs/exploration.md, "Parallel exploration").
 //
-// Thread-safety: one Explorer per worker thread; the tree is shared under one mutex.
+// Thread-safety: one Explorer per worker thread; the tree is shared under one mutex, but
+// for each worker's own region (docs/exploration.md, "Own regions").
 #pragma once
 
 #include <atomic>
@@ -245,8 +246,8 @@ class Explorer final : public core::Strategy {
   void flush_own();
   void drain_deferred();
   void release_region();
-  // The next branch up the path; without the lock (`locked` false)
-  // only within the own region, short of its root: -1 if the lock is needed.
+  // The next branch up the path; without the lock (`locked` false) only within the own
+  // region, short of its root: -1 if the lock is needed.
   int next_branch(bool locked);
   std::uint32_t follow_wakeup(TreeNode& n, std::size_t k, PathEntry& entry, std::uint32_t first_awake,
                               std::uint64_t& leaves);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -166,6 +167,20 @@ inline Exploration explore_parallel_jittered(const std::function<void()>& root, 
   return x;
 }
 
+
+// Generated program `seed` as a scenario, with what plain enumeration finds in it (at most
+// `max_schedules` schedules, 0: all; `none.complete` says whether it saw every one).
+struct GeneratedCase {
+  RandomProgram program;
+  std::function<void()> body;
+  Exploration none;
+};
+inline GeneratedCase generated_case(std::uint64_t seed, int ops, bool extended, std::uint64_t max_schedules) {
+  GeneratedCase c{generate_program(seed, 2, ops, extended), {}, {}};
+  c.body = as_scenario(c.program);
+  c.none = explore_with(c.body, ls::DporMode::none, max_schedules);
+  return c;
+}
 // Calls check(body, none) for the first `count` generated programs (from seed 1 on) small
 // enough for the brute-force oracle, and requires that DPOR's reduction is real over them.
 template <typename Check>
@@ -174,9 +189,7 @@ void for_random_programs(int count, bool extended, Check check) {
   std::uint64_t traces = 0, schedules = 0;
   for (std::uint64_t seed = 1; checked < count; ++seed) {
     REQUIRE(seed < 3000);  // the generator must keep producing programs small enough
-    auto program = generate_program(seed, 2, 3, extended);
-    auto body = as_scenario(program);
-    Exploration none = explore_with(body, ls::DporMode::none, 3000);
+    auto [program, body, none] = generated_case(seed, 3, extended, 3000);
     if (!none.complete) continue;  // too many schedules for the brute-force oracle
     INFO("seed " << seed << "\n" << program.describe());
     check(body, none);
@@ -195,9 +208,7 @@ std::uint64_t for_oracle_programs(std::uint64_t seeds, int ops, bool extended, C
   if (const char* env = std::getenv("LOCKSTEP_ORACLE_SEEDS")) seeds = std::strtoull(env, nullptr, 10);
   std::uint64_t programs = 0;
   for (std::uint64_t seed = 0; seed < seeds; ++seed) {
-    auto program = generate_program(seed, 2, ops, extended);
-    auto body = as_scenario(program);
-    Exploration none = explore_with(body, ls::DporMode::none, 20000);
+    auto [program, body, none] = generated_case(seed, ops, extended, 20000);
     if (!none.complete) continue;
     INFO("seed " << seed << " ops " << ops << (extended ? " extended" : "") << "\n" << program.describe());
     check(body, none);

@@ -110,9 +110,7 @@ TEST_CASE("DPOR is exact on larger programs that once defeated it", "[dpor][clus
   };
   for (Case c : {Case{1013, 4, false}, Case{1902, 3, true}, Case{722, 3, true}, Case{1042, 3, true},
                  Case{1138, 3, true}, Case{1585, 3, true}, Case{1667, 3, true}}) {
-    auto program = lockstep_test::generate_program(c.seed, 2, c.ops, c.extended);
-    auto body = lockstep_test::as_scenario(program);
-    Exploration none = explore_with(body, DporMode::none);
+    auto [program, body, none] = lockstep_test::generated_case(c.seed, c.ops, c.extended, 0);
     INFO("seed " << c.seed << "\n" << program.describe());
     require_sound(body, none);
     require_optimal(body, none);
@@ -376,9 +374,7 @@ TEST_CASE("offline oracle: parallel exploration over thousands of random program
 // two of them are explored many times, plainly and jittered.
 TEST_CASE("parallel optimal DPOR finds every trace however its workers interleave", "[dpor][parallel]") {
   for (int seed : {68, 36}) {
-    auto program = lockstep_test::generate_program(seed, 2, 3, false);
-    auto body = lockstep_test::as_scenario(program);
-    Exploration none = explore_with(body, DporMode::none, 20000);
+    auto [program, body, none] = lockstep_test::generated_case(seed, 3, false, 20000);
     INFO("program " << seed << ": " << program.describe());
     int misses = 0;
     for (int i = 0; i < 300; ++i) {
@@ -391,14 +387,13 @@ TEST_CASE("parallel optimal DPOR finds every trace however its workers interleav
 
 // A worker builds and explores the nodes below its region's root without the tree's lock;
 // an insertion by another worker that reaches them is deferred until that worker next
-// takes the lock (docs/exploration.md, "Own regions"). Generated program 24 loses a trace in some runs if
-// the deferred insertions are dropped; the runs must defer some, or this checks nothing.
+// takes the lock (docs/exploration.md, "Own regions"). Generated program 24 loses a trace
+// in some runs if the deferred insertions are dropped; the runs must defer some, or this
+// checks nothing.
 TEST_CASE("parallel optimal DPOR applies the insertions deferred to another worker's own region",
           "[dpor][parallel]") {
   for (int seed : {24, 68}) {
-    auto program = lockstep_test::generate_program(seed, 2, 3, false);
-    auto body = lockstep_test::as_scenario(program);
-    Exploration none = explore_with(body, DporMode::none, 20000);
+    auto [program, body, none] = lockstep_test::generated_case(seed, 3, false, 20000);
     INFO("program " << seed << ": " << program.describe());
     int misses = 0;
     std::uint64_t deferred = 0;
@@ -417,9 +412,7 @@ TEST_CASE("parallel optimal DPOR applies the insertions deferred to another work
 // leaf still to be explored, and stopped there. Generated program 842 (ETS and cluster)
 // lost 1 or 2 of its 9 traces in about one exploration in 150 on 3 workers.
 TEST_CASE("parallel optimal DPOR finishes a region's root with the claims below it", "[dpor][parallel]") {
-  auto program = lockstep_test::generate_program(842, 2, 3, true);
-  auto body = lockstep_test::as_scenario(program);
-  Exploration none = explore_with(body, DporMode::none, 20000);
+  auto [program, body, none] = lockstep_test::generated_case(842, 3, true, 20000);
   INFO("program 842: " << program.describe());
   int misses = 0;
   for (int i = 0; i < 1000; ++i) {
