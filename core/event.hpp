@@ -76,14 +76,16 @@ inline std::uint64_t footprint_bit(ObjectKind kind, std::uint64_t object) {
 template <typename T, std::size_t N>
 using InlineVector = boost::container::small_vector<T, N>;
 
+// The fields the dependency check reads first (id, the flags, the footprints) come first:
+// one cache line decides most pairs, which wakeup-tree insertion checks by the thousand.
 struct EventRecord {
   EventId id;
   bool barrier = false;                   // a timer firing: ordered with everything
   bool unknown = false;                   // not executed yet: dependent with everything
-  std::uint64_t label = 0;                // hash of what the event did and returned (0 unless
-                                          // the strategy observes states)
-  InlineVector<std::uint32_t, 2> spawned;   // pids created by this event (spawn; fault actors)
-  InlineVector<Access, 6> accesses;
+  // The event took a branch that does less than its other one would (a link or monitor of a
+  // live process: had the target died first, it would cascade). A sleeping process whose
+  // recorded event is such is not assumed to commute past sequences it is absent from.
+  bool heavier_alternative = false;
   // One bit per object accessed (footprint_bit): two events whose footprints share no bit
   // touch no common object, so the dependency check can stop there. 0: not computed.
   std::uint64_t footprint = 0;
@@ -95,14 +97,15 @@ struct EventRecord {
   std::uint64_t write_footprint = 0;
   std::uint64_t member_write_footprint = 0;
   std::uint64_t read_footprint = 0;
-  InlineVector<Access, 1> conditions;       // the state (kind, object) that decided consequences
+  std::uint64_t label = 0;                // hash of what the event did and returned (0 unless
+                                          // the strategy observes states)
+  InlineVector<Access, 6> accesses;
+  InlineVector<std::uint32_t, 2> spawned;   // pids created by this event (spawn; fault actors)
+  // A process's exit has three (its name, monitors and links): inline, as copies are many.
+  InlineVector<Access, 3> conditions;       // the state (kind, object) that decided consequences
   // Bit i set: had condition i gone the other way, the event would have done only its
   // unconditional accesses (e.g. `link` to a live process instead of a dead one).
   std::uint64_t plain_alternative = 0;
-  // The event took a branch that does less than its other one would (a link or monitor of a
-  // live process: had the target died first, it would cascade). A sleeping process whose
-  // recorded event is such is not assumed to commute past sequences it is absent from.
-  bool heavier_alternative = false;
   InlineVector<std::uint32_t, 2> killed;    // processes this event killed (other than itself)
 };
 

@@ -106,21 +106,23 @@ struct Explorer::WakeupNode {
     return BlockCache<sizeof(WakeupNode)>::allocate();
   }
   static void operator delete(void* p) noexcept { BlockCache<sizeof(WakeupNode)>::deallocate(p); }
+  // What an insertion's walk reads at every node comes first, the event last: a walk down a
+  // long sequence is a cache miss a node, not two.
   std::uint32_t pid = 0;
-  EventRecord event;
-  core::InlineVector<std::unique_ptr<WakeupNode>, 2> children;
   bool claimed = false;
+  // Set on the wakeup node of the root of a worker's own region (Explorer::region_root_):
+  // what lies below is that worker's alone until it hands the region over
+  // (Explorer::release_region), and an insertion that reaches here is handed to it
+  // (Explorer::DeferredInsert).
+  Explorer* owner = nullptr;
+  core::InlineVector<std::unique_ptr<WakeupNode>, 2> children;
   // Parallel exploration: the tree node this branch leads to, once a worker has created it.
   TreeNode* node = nullptr;
   // Processes that must not sleep for this branch although claimed before it: a sequence
   // was inserted here that they are weak initials of, and they could not take it (they had
   // finished, or their event was not known yet). See ExplorationTree::insert.
   std::vector<std::uint32_t> exempt;  // nearly always empty: no inline storage
-  // Set on the wakeup node of the root of a worker's own region (Explorer::region_root_):
-  // what lies below is that worker's alone until it hands the region over
-  // (Explorer::release_region), and an insertion that reaches here is handed to it
-  // (Explorer::DeferredInsert).
-  Explorer* owner = nullptr;
+  EventRecord event;
 };
 
 // One node of the exploration tree: a prefix, the processes enabled after it, and the
@@ -132,7 +134,7 @@ struct Explorer::TreeNode {
     bool finished = false;
   };
   // Inline storage for the usual sizes: one allocation per node.
-  core::InlineVector<std::uint32_t, 8> enabled;    // sorted pids
+  core::InlineVector<std::uint32_t, 16> enabled;   // sorted pids
   Sleepers sleep;                                  // inherited sleep set
   core::InlineVector<Claim, 2> claims;             // index = the claim's sequence number
   core::InlineVector<std::uint32_t, 4> backtrack;  // none / source: the branches to take
@@ -211,6 +213,21 @@ class ExplorationTree {
     if (idle != 0) work.notify_all();  // a notify costs a lock and a syscall: only for sleepers
   }
   // Returns how many wakeup nodes the finished branch's subtree held (now gone).
+  // The wakeup nodes in w's subtree, w included. This runs at every finished branch: the
+  // stack is the thread's, reused (a fresh one was an allocation per step; recursion could
+  // overflow on a sequence as long as an execution).
+  static std::uint64_t size(const WakeupNode& w) {
+    thread_local std::vector<const WakeupNode*> stack;
+    stack.assign(1, &w);
+    std::uint64_t n = 0;
+    while (!stack.empty()) {
+      const WakeupNode* top = stack.back();
+      stack.pop_back();
+      ++n;
+      for (const auto& k : top->children) stack.push_back(k.get());
+    }
+    return n;
+  }
   std::uint64_t finish_claim(TreeNode& n, std::uint64_t seq) {
     std::uint64_t removed = 0;
     TreeNode::Claim& c = n.claims[seq];
@@ -220,13 +237,7 @@ class ExplorationTree {
       auto& kids = n.wakeup->children;
       auto it = std::find_if(kids.begin(), kids.end(), [&](const auto& k) { return k->pid == c.pid; });
       if (it != kids.end()) {
-        std::vector<WakeupNode*> stack{it->get()};
-        while (!stack.empty()) {  // count what the finished subtree held
-          WakeupNode* w = stack.back();
-          stack.pop_back();
-          ++removed;
-          for (auto& k : w->children) stack.push_back(k.get());
-        }
+        removed = size(**it);  // what the finished subtree held
         kids.erase(it);
       }
     }
@@ -235,7 +246,7 @@ class ExplorationTree {
   // `checked`: the sleepers the race analysis checked v against (the path's, at `at`).
   // `leaves` counts the wakeup nodes made: wakeup_nodes under the lock, or the worker's own
   // count for an insertion into its own region (Explorer::end_execution).
-  void insert(const Explorer& self, TreeNode& at, Sequence v, const Explorer::Sleepers& checked,
+  void insert(const Explorer& self, TreeNode& at, Sequence& v, const Explorer::Sleepers& checked,
               std::uint64_t& leaves);
   // Where an insertion goes on: at the top (`at`, its path's checked sleepers), or resumed
   // at a wakeup node below it (a DeferredInsert).
@@ -246,9 +257,9 @@ class ExplorationTree {
     bool claimed_offended = false;
     core::InlineVector<std::pair<std::uint32_t, const EventRecord*>, 8> inherited;
   };
-  void continue_insert(const Explorer& self, InsertState& st, Sequence v, const TreeNode* at,
+  void continue_insert(const Explorer& self, InsertState& st, Sequence& v, const TreeNode* at,
                        const Explorer::Sleepers* checked, std::uint64_t& leaves);
-  void resume(const Explorer& self, Explorer::DeferredInsert& d);
+  void resume(const Explorer& self, Explorer::DeferredInsert& d, Sequence& scratch);
   // A node whose every branch is explored: its state goes into the cache with the sleep set
   // it was explored with, and its subtree's summary into its parent's.
   void seal(TreeNode& n) {
@@ -397,7 +408,7 @@ bool Explorer::begin_execution() {
     }
   }
   keep_order(same_events);
-  events_.clear();
+  events_.clear(same_events);
   event_node_.clear();
   pending_sleep_.clear();
   next_node_ = 0;
@@ -686,7 +697,7 @@ void Explorer::drain_deferred() {
   std::vector<DeferredInsert> deferred = std::move(deferred_);
   deferred_.clear();
   deferred_pending_.store(false, std::memory_order_relaxed);
-  for (DeferredInsert& d : deferred) tree_->resume(*this, d);
+  for (DeferredInsert& d : deferred) tree_->resume(*this, d, resumed_);
 }
 
 void Explorer::release_region() {
@@ -718,8 +729,10 @@ void Explorer::observe(const EventRecord& event) {
     unpublished_node_ = k;
     e.published = true;
   }
-  // A sleeping process stays asleep past events independent of what it would do.
+  // A sleeping process stays asleep past events independent of what it would do. Only the
+  // next new node takes this sleep set: while the prefix replays, there is none to make.
   pending_sleep_.clear();
+  if (next_node_ < path_.size()) return;
   for (const Sleeper& s : e.sleepers) {
     if (s.first != event.id.pid && !dependent(event, *s.second)) pending_sleep_.push_back(s);
   }
@@ -744,15 +757,17 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
   // The races are analysed outside the lock; what they change in the tree is applied with
   // the execution's bookkeeping, under one lock.
   ExplorationTree& t = *tree_;
-  std::vector<Reversal> reversals;
-  if (t.mode != DporMode::none) reversals = analyse_races();
+  std::vector<Reversal>& reversals = reversals_;
+  reversals.clear();
+  if (t.mode != DporMode::none) analyse_races();
   if (region_root_ != kNoRegion) {
     // Reversals at nodes of the own region go in without the lock: everything below such a
     // node is this worker's alone.
     if (unpublished_ && unpublished_node_ >= region_root_) publish();
     std::erase_if(reversals, [&](Reversal& r) {
       if (r.node < region_root_) return false;
-      t.insert(*this, *path_[r.node].node, std::move(r.v), path_[r.node].sleepers, own_.wakeup_made);
+      t.insert(*this, *path_[r.node].node, r.v, path_[r.node].sleepers, own_.wakeup_made);
+      recycle(r.v);
       return true;
     });
   }
@@ -777,7 +792,10 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
     } else {
       flush_own();
     }
-    for (Reversal& r : reversals) reverse_race(r.node, std::move(r.v));
+    for (Reversal& r : reversals) {
+      reverse_race(r.node, r.v);
+      recycle(r.v);
+    }
     if (summary.counterexample && t.stop_at_bug) t.stop_all();
     if (path_.empty()) t.stop_all();  // no step had a choice to make: nothing to explore
   }
@@ -899,7 +917,7 @@ void Explorer::keep_order(std::size_t keep) {
   o.done = keep;
 }
 
-std::vector<Explorer::Reversal> Explorer::analyse_races() {
+void Explorer::analyse_races() {
   const DporMode mode = tree_->mode;
   std::size_t n = events_.size();
   order_events();
@@ -912,7 +930,7 @@ std::vector<Explorer::Reversal> Explorer::analyse_races() {
   // at the race (as some implementations do for source sets) loses the events after it
   // whose footprint the reversal changes (docs/exploration.md).
   auto notdep = [&](std::size_t j, std::size_t skip) {
-    Sequence v;
+    Sequence v = spare_sequence();
     v.reserve(n - j);
     for (std::size_t k = j + 1; k < n; ++k) {
       if (k != skip && !events_[k].barrier && !hb.test(k, j)) v.push_back(&events_[k]);
@@ -932,7 +950,7 @@ std::vector<Explorer::Reversal> Explorer::analyse_races() {
   std::size_t needed = races.size() + disables.size();
   for (std::size_t node : expand) needed += path_[node].node->enabled.size();
   moved.reserve(needed);
-  std::vector<Reversal> reversals;  // applied to the shared tree at the end, under its lock
+  std::vector<Reversal>& reversals = reversals_;  // applied to the tree by end_execution
   // Pass 2: reverse each race.
   for (const Order::Race& r : races) {
     Sequence v = notdep(r.j, r.i);
@@ -993,13 +1011,27 @@ std::vector<Explorer::Reversal> Explorer::analyse_races() {
   // A sleeping process that covers a reversal makes it redundant (optimal mode); checked
   // against this path's sleepers before taking the lock.
   if (mode == DporMode::optimal) {
-    std::erase_if(reversals, [&](const Reversal& r) {
+    std::erase_if(reversals, [&](Reversal& r) {
       const auto& sleepers = path_[r.node].sleepers;
-      return std::any_of(sleepers.begin(), sleepers.end(),
-                         [&](const Sleeper& s) { return weak_initial(s.first, *s.second, r.v); });
+      bool covered = std::any_of(sleepers.begin(), sleepers.end(),
+                                 [&](const Sleeper& s) { return weak_initial(s.first, *s.second, r.v); });
+      if (covered) recycle(r.v);
+      return covered;
     });
   }
-  return reversals;
+}
+
+Explorer::Sequence Explorer::spare_sequence() {
+  if (spare_sequences_.empty()) return {};
+  Sequence v = std::move(spare_sequences_.back());
+  spare_sequences_.pop_back();
+  return v;
+}
+
+void Explorer::recycle(Sequence& v) {
+  if (v.capacity() == 0 || spare_sequences_.size() >= kMaxSpareSequences) return;
+  v.clear();
+  spare_sequences_.push_back(std::move(v));
 }
 
 // What a cut at a visited state owes the prefix: see the header. A future event of process q
@@ -1187,7 +1219,7 @@ bool Explorer::weak_initial(std::uint32_t pid, const EventRecord& event, const S
 }
 
 // Called with the tree locked.
-void Explorer::reverse_race(std::size_t node, Sequence v) {
+void Explorer::reverse_race(std::size_t node, Sequence& v) {
   ExplorationTree& t = *tree_;
   const PathEntry& e = path_[node];
   TreeNode& n = *e.node;
@@ -1203,7 +1235,7 @@ void Explorer::reverse_race(std::size_t node, Sequence v) {
     return;
   }
   // optimal: insert v into wut(node) (sleepers that cover it were checked by the caller).
-  t.insert(*this, n, std::move(v), e.sleepers, t.wakeup_nodes);
+  t.insert(*this, n, v, e.sleepers, t.wakeup_nodes);
   t.note_size();
   t.offer(e.node);
 }
@@ -1221,7 +1253,7 @@ void Explorer::reverse_race(std::size_t node, Sequence v) {
 // weak initial of what is left of v, the branch is exempted from sleeping on it (more
 // exploration, never less); a claimed leaf, whose sleepers are fixed, does not absorb v.
 // Below a branch nobody has claimed, the sequential argument holds again.
-void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v, const Explorer::Sleepers& checked,
+void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence& v, const Explorer::Sleepers& checked,
                              std::uint64_t& leaves) {
   // Above any unclaimed branch. Alone on the tree, insertion only ever descends into
   // branches nobody has claimed, and the path's own sleepers were checked: nothing to do.
@@ -1229,17 +1261,17 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence v, con
   if (st.checking) {
     for (const Explorer::Sleeper& s : at.sleep) st.inherited.push_back(s);
   }
-  continue_insert(self, st, std::move(v), &at, &checked, leaves);
+  continue_insert(self, st, v, &at, &checked, leaves);
 }
 
-void ExplorationTree::resume(const Explorer& self, Explorer::DeferredInsert& d) {
+void ExplorationTree::resume(const Explorer& self, Explorer::DeferredInsert& d, Sequence& scratch) {
   InsertState st = d.at;
-  Sequence v;
-  for (const EventRecord& e : d.v) v.push_back(&e);
-  continue_insert(self, st, std::move(v), nullptr, nullptr, wakeup_nodes);
+  scratch.clear();
+  for (const EventRecord& e : d.v) scratch.push_back(&e);
+  continue_insert(self, st, scratch, nullptr, nullptr, wakeup_nodes);
 }
 
-void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Sequence v, const TreeNode* at,
+void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Sequence& v, const TreeNode* at,
                                       const Explorer::Sleepers* checked, std::uint64_t& leaves) {
   using Candidate = std::pair<std::uint32_t, const EventRecord*>;  // null event: not known
   using Candidates = core::InlineVector<Candidate, 8>;
@@ -1291,6 +1323,7 @@ void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
       ++stats.deferred;
       node->owner->deferred_pending_.store(true, std::memory_order_relaxed);
       Explorer::DeferredInsert& d = node->owner->deferred_.emplace_back();
+      d.v.reserve(v.size());  // the records are ~400 bytes: no regrowth
       for (const EventRecord* e : v) d.v.push_back(*e);
       d.at = st;
       return;

@@ -127,8 +127,14 @@ class Explorer final : public core::Strategy {
 
   bool steal();
   std::size_t pick_new_node(const core::Choice& choice, std::size_t k, bool after_barrier);
-  // The race reversals of the finished execution, to apply to the tree (under its lock).
-  std::vector<Reversal> analyse_races();
+  // The race reversals of the finished execution, into reversals_, for end_execution to
+  // apply to the tree.
+  void analyse_races();
+  // Reversal sequences are made by the dozen per execution and used up by insertion: their
+  // buffers go round (a fresh vector each was a quarter of an execution's allocations).
+  Sequence spare_sequence();
+  void recycle(Sequence& v);
+  static constexpr std::size_t kMaxSpareSequences = 256;
   void publish();
   void order_events();
   void keep_order(std::size_t keep);
@@ -140,7 +146,7 @@ class Explorer final : public core::Strategy {
   // in which order: the path nodes of the prefix events one of them could race with, each
   // once (first_only: the first of them). Needs order_events() over the prefix.
   std::vector<std::size_t> nodes_racing(const Summary& cached, bool first_only = false);
-  void reverse_race(std::size_t node, Sequence v);
+  void reverse_race(std::size_t node, Sequence& v);  // v is used up
   bool weak_initial(std::uint32_t pid, const core::EventRecord& event, const Sequence& v) const;
   static std::vector<std::uint32_t> initials(const Sequence& v);
   static core::EventRecord without_consequences_of(const core::EventRecord& moved,
@@ -163,11 +169,25 @@ class Explorer final : public core::Strategy {
   std::unordered_map<std::vector<std::uint32_t>, std::optional<core::EventRecord>, PidsHash> probed_;
   std::vector<PathEntry> path_;
   // The current execution's events, barriers included. The records keep their buffers from
-  // one execution to the next: once warmed up, recording an event allocates nothing.
+  // one execution to the next: once warmed up, recording an event allocates nothing. The
+  // first `keep` records of the next execution repeat the last one's (a replay of its
+  // prefix is deterministic): they are not copied again.
   class EventLog {
    public:
-    void clear() { size_ = 0; }
+    void clear(std::size_t keep = 0) {
+      size_ = 0;
+      kept_ = std::min(keep, items_.size());
+    }
     void push_back(const core::EventRecord& e) {
+      if (size_ < kept_) {
+        const core::EventRecord& old = items_[size_];
+        if (old.id == e.id && old.footprint == e.footprint && old.label == e.label &&
+            old.accesses.size() == e.accesses.size()) {
+          ++size_;
+          return;
+        }
+        kept_ = 0;  // not the same event after all: record the rest afresh
+      }
       if (size_ < items_.size()) {
         items_[size_] = e;
       } else {
@@ -185,6 +205,7 @@ class Explorer final : public core::Strategy {
    private:
     std::vector<core::EventRecord> items_;
     std::size_t size_ = 0;
+    std::size_t kept_ = 0;
   };
   EventLog events_;
   std::vector<std::size_t> event_node_;    // node of each event (npos for barriers)
@@ -193,6 +214,9 @@ class Explorer final : public core::Strategy {
   // earlier accesses by object, and which earlier events the current one already depends on.
   std::vector<std::uint64_t> hb_words_;
   std::vector<core::EventRecord> moved_;            // reversed events (analyse_races)
+  std::vector<Reversal> reversals_;                 // analyse_races' result
+  std::vector<Sequence> spare_sequences_;
+  Sequence resumed_;                                // drain_deferred's sequence
   std::vector<const core::EventRecord*> overtaken_;  // scratch
   TouchIndex touches_;
   std::vector<std::size_t> seen_;
