@@ -81,6 +81,7 @@ Process& Controller::new_process(std::function<void()> body, bool root, Process*
   Process& p = *pool_[index];
   p.reset(this, Pid{static_cast<std::uint32_t>(index + 1), node}, std::move(body), root);
   procs_.push_back(&p);
+  living_.push_back(&p);
   if (link_to != nullptr) {
     // Linked before the child runs, so that it cannot exit unlinked (spawn_link is atomic).
     link_to->links.push_back(p.pid.id);
@@ -210,6 +211,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   Controller* prev_controller = tl_controller;
   tl_controller = this;
   procs_.clear();
+  living_.clear();
   timers_.clear();
   exit_observers_.clear();  // they live in locals_
   locals_.clear();
@@ -375,8 +377,8 @@ bool Controller::receive_ready(Process& p) {
 void Controller::collect_enabled() {
   enabled_.clear();
   bool faults = false;
-  for (Process* p : procs_) {
-    if (!p->alive || p->fiber.finished()) continue;
+  for (Process* p : living_) {
+    if (p->fiber.finished()) continue;
     if (p->op.kind == OpKind::receive) {
       // The common case inline: a receive of any message, with one waiting.
       if (p->op.matcher == nullptr && !p->mailbox.empty()) {
@@ -395,8 +397,8 @@ void Controller::collect_enabled() {
   // Fault actors come after the scenario's processes. They are always enabled (DPOR needs
   // enabledness that no other process's step takes away): one that finds the budget spent
   // ends instead of striking.
-  for (Process* p : procs_) {
-    if (p->fault_actor && p->alive && !p->fiber.finished()) enabled_.push_back(Candidate{p->pid, &p->op});
+  for (Process* p : living_) {
+    if (p->fault_actor && !p->fiber.finished()) enabled_.push_back(Candidate{p->pid, &p->op});
   }
 }
 
@@ -948,6 +950,10 @@ void Controller::kill(Process& p, Term reason) {
 void Controller::terminate(Process& p, Term reason, bool own_exit) {
   assert(p.alive);
   p.alive = false;
+  // Most exits are of the latest processes: search from the back.
+  auto living = std::find(living_.rbegin(), living_.rend(), &p);
+  assert(living != living_.rend());
+  living_.erase(std::next(living).base());
   p.exit_reason = reason;
   touch(ObjectKind::life, AccessMode::write, p.pid.id);
   touch(ObjectKind::own_name, AccessMode::write, p.pid.id);
@@ -1034,6 +1040,7 @@ void Controller::unwind(Process& p) {
 
 void Controller::teardown() {
   tearing_down_ = true;
+  living_.clear();
   for (Process* p : procs_) {
     p->alive = false;
     unwind(*p);

@@ -339,6 +339,9 @@ class Controller final : public StateSource {
   StackPool stacks_;
   std::vector<std::unique_ptr<Process>> pool_;  // reused across executions
   std::vector<Process*> procs_;                 // index = pid id - 1
+  // The processes not terminated yet, in pid order: collect_enabled looks at these only, as
+  // most processes of a long execution have exited (it ran over every process each step).
+  std::vector<Process*> living_;
   std::vector<Candidate> enabled_;
   std::vector<Timer> timers_;
   std::map<Ref, Monitor> monitors_;

@@ -581,7 +581,8 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
   n->state = state;
   n->after_barrier = after_barrier;
   if (t.cache && t.mode != DporMode::none) n->summary = std::make_shared<Summary>();
-  for (const auto& c : choice.enabled) n->enabled.push_back(c.pid.id);
+  n->enabled.resize(choice.enabled.size());
+  for (std::size_t i = 0; i < choice.enabled.size(); ++i) n->enabled[i] = choice.enabled[i].pid.id;
   n->sleep = pending_sleep_;
   n->depth = k;
   if (k > 0) {
@@ -607,23 +608,31 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
   // A leaf for the wakeup tree, in case the branch taken is new there (spare_leaf_); the path
   // entry (its sleepers are the node's own: nothing was claimed before the first branch).
   if (t.mode == DporMode::optimal && !spare_leaf_) spare_leaf_ = std::make_unique<WakeupNode>();
-  PathEntry entry{n, 0, 0, n->sleep, false};
+  // Made in place (a temporary entry was zeroed and moved at every step); taken off again if
+  // the node turns out to be sleep-set blocked.
+  assert(path_.size() == k);
+  PathEntry& entry = path_.emplace_back();
+  entry.node = n;
+  entry.sleepers = n->sleep;
+  auto blocked = [&] {
+    path_.pop_back();
+    return core::kAbandon;
+  };
   if (region_root_ != kNoRegion) {
     // In this worker's own region: the parent and its wakeup node are its alone (an
     // insertion that reaches them waits in deferred_), so no lock.
     publish();
     chosen = follow_wakeup(*n, k, entry, first_awake, own_.wakeup_made);
-    if (chosen == 0) return core::kAbandon;  // sleep-set blocked
+    if (chosen == 0) return blocked();  // sleep-set blocked
     ++own_.nodes_made;
-    path_.push_back(std::move(entry));
     return chosen;
   }
   std::lock_guard lock(t.mutex);
   publish();
-  if (t.mode == DporMode::source && chosen == 0) return core::kAbandon;  // sleep-set blocked
+  if (t.mode == DporMode::source && chosen == 0) return blocked();  // sleep-set blocked
   if (t.mode == DporMode::optimal) {
     chosen = follow_wakeup(*n, k, entry, first_awake, t.wakeup_nodes);
-    if (chosen == 0) return core::kAbandon;  // sleep-set blocked
+    if (chosen == 0) return blocked();  // sleep-set blocked
   } else {
     entry.chosen = chosen;
     entry.seq = t.claim(*n, chosen);
@@ -632,7 +641,6 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
   if (k == 0) t.root = n;
   ++t.live_nodes;
   t.note_size();
-  path_.push_back(std::move(entry));
   if (t.private_paths()) {
     // This worker's own region from here down: made without the lock, offered to thieves
     // when it is handed over.
