@@ -79,6 +79,9 @@ using InlineVector = boost::container::small_vector<T, N>;
 // The fields the dependency check reads first (id, the flags, the footprints) come first:
 // one cache line decides most pairs, which wakeup-tree insertion checks by the thousand.
 struct EventRecord {
+  // User-provided: a value-initialized record (emplace_back()) is not zeroed whole first,
+  // inline buffers included, before the member initializers run.
+  EventRecord() {}  // NOLINT(modernize-use-equals-default)
   EventId id;
   bool barrier = false;                   // a timer firing: ordered with everything
   bool unknown = false;                   // not executed yet: dependent with everything

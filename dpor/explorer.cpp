@@ -106,6 +106,9 @@ struct Explorer::WakeupNode {
     return BlockCache<sizeof(WakeupNode)>::allocate();
   }
   static void operator delete(void* p) noexcept { BlockCache<sizeof(WakeupNode)>::deallocate(p); }
+  // User-provided, so that make_unique does not zero the whole node (the inline event
+  // included) before the member initializers run: a `rep stos` per leaf.
+  WakeupNode() {}  // NOLINT(modernize-use-equals-default)
   // What an insertion's walk reads at every node comes first, the event last: a walk down a
   // long sequence is a cache miss a node, not two.
   std::uint32_t pid = 0;
@@ -128,6 +131,7 @@ struct Explorer::WakeupNode {
 // One node of the exploration tree: a prefix, the processes enabled after it, and the
 // branches taken from it (claims, in the order they were taken).
 struct Explorer::TreeNode {
+  TreeNode() {}  // NOLINT(modernize-use-equals-default): see WakeupNode()
   struct Claim {
     std::uint32_t pid = 0;
     std::shared_ptr<const EventRecord> event;  // what pid did here (null until it ran)
@@ -515,7 +519,11 @@ bool Explorer::steal() {
 // not run yet is not asleep here: a little redundancy, never a lost trace.
 Explorer::PathEntry Explorer::enter(std::shared_ptr<TreeNode> node, std::uint32_t chosen, std::uint64_t seq,
                                     bool published) const {
-  PathEntry e{std::move(node), chosen, seq, {}, published};
+  PathEntry e;
+  e.node = std::move(node);
+  e.chosen = chosen;
+  e.seq = seq;
+  e.published = published;
   e.node->for_each_sleeper(seq, [&](const Sleeper& s) { e.sleepers.push_back(s); });
   if (tree_->mode == DporMode::optimal) {
     for (const auto& c : e.node->wakeup->children) {

@@ -110,6 +110,7 @@ class Explorer final : public core::Strategy {
   using Sleepers = core::InlineVector<Sleeper, 4>;
   using Sequence = std::vector<const core::EventRecord*>;
   struct PathEntry {
+    PathEntry() {}  // NOLINT(modernize-use-equals-default): not zeroed first (a step each)
     std::shared_ptr<TreeNode> node;
     std::uint32_t chosen = 0;
     std::uint64_t seq = 0;  // the claim of `chosen` at node
