@@ -109,8 +109,8 @@ struct Explorer::WakeupNode {
   // User-provided, so that make_unique does not zero the whole node (the inline event
   // included) before the member initializers run: a `rep stos` per leaf.
   WakeupNode() {}  // NOLINT(modernize-use-equals-default)
-  // What an insertion's walk reads at every node comes first, the event last: a walk down a
-  // long sequence is a cache miss a node, not two.
+  // Small, what an insertion's walk reads first: a walk down a long sequence is a cache miss
+  // a node, and one for each record it compares.
   std::uint32_t pid = 0;
   bool claimed = false;
   // Set on the wakeup node of the root of a worker's own region (Explorer::region_root_):
@@ -125,7 +125,18 @@ struct Explorer::WakeupNode {
   // was inserted here that they are weak initials of, and they could not take it (they had
   // finished, or their event was not known yet). See ExplorationTree::insert.
   std::vector<std::uint32_t> exempt;  // nearly always empty: no inline storage
-  EventRecord event;
+  // What pid does here: the claim's published record once it ran (shared, not copied), an
+  // inserted sequence's record, or null while not known (an unknown event).
+  std::shared_ptr<const EventRecord> event;
+  const EventRecord& record() const { return event ? *event : unknown_record(); }
+  static const EventRecord& unknown_record() {
+    static const EventRecord unknown = [] {
+      EventRecord r;
+      r.unknown = true;
+      return r;
+    }();
+    return unknown;
+  }
 };
 
 // One node of the exploration tree: a prefix, the processes enabled after it, and the
@@ -680,7 +691,7 @@ std::uint32_t Explorer::follow_wakeup(TreeNode& n, std::size_t k, PathEntry& ent
   } else {
     if (chosen == 0) return 0;
     spare_leaf_->pid = chosen;
-    spare_leaf_->event.unknown = true;
+    spare_leaf_->event.reset();  // not run yet
     n.wakeup->children.push_back(std::move(spare_leaf_));
     ++leaves;
   }
@@ -763,7 +774,7 @@ void Explorer::publish() {
   if (n.summary) n.summary->add(*unpublished_);
   if (tree_->mode == DporMode::optimal) {
     for (auto& c : n.wakeup->children) {
-      if (c->pid == e.chosen) c->event = *unpublished_;
+      if (c->pid == e.chosen) c->event = unpublished_;
     }
   }
   unpublished_.reset();
@@ -912,7 +923,10 @@ void Explorer::index_event(std::size_t i) {
     return v[pid];
   };
   for (const core::Access& a : e.accesses) touches_.add(i, e.id, a);
-  at(o.last_of_pid, e.id.pid) = i;
+  std::size_t& last = at(o.last_of_pid, e.id.pid);
+  if (o.previous_of_pid.size() <= i) o.previous_of_pid.resize(i + 1, kNone);
+  o.previous_of_pid[i] = last;
+  last = i;
   for (std::uint32_t child : e.spawned) at(o.spawned_by, child) = i;
 }
 
@@ -927,9 +941,23 @@ void Explorer::keep_order(std::size_t keep) {
   }
   while (!o.races.empty() && o.races.back().i >= keep) o.races.pop_back();
   while (!o.disables.empty() && o.disables.back().kill >= keep) o.disables.pop_back();
-  // Indexing again is cheap; it is the search for each event's conflicts that is kept.
-  forget_indexed();
-  for (std::size_t i = 0; i < keep; ++i) index_event(i);
+  // The index is rewound to the first `keep` events: what the dropped events changed is
+  // undone, latest first (re-indexing the kept ones cost a hash insert per access each time).
+  // A dropped barrier emptied the index: then it is rebuilt.
+  bool barrier_dropped = o.last_barrier != kNone && o.last_barrier >= keep;
+  if (barrier_dropped) {
+    forget_indexed();
+    for (std::size_t i = 0; i < keep; ++i) index_event(i);
+  } else {
+    touches_.truncate(keep);
+    for (std::size_t i = o.done; i-- > keep;) {
+      const EventRecord& e = events_[i];
+      if (e.barrier) continue;
+      o.last_of_pid[e.id.pid] = o.previous_of_pid[i];
+      for (std::uint32_t child : e.spawned) o.spawned_by[child] = kNone;
+    }
+    seen_.clear();  // marks of the dropped events would pass for the new ones'
+  }
   o.done = keep;
 }
 
@@ -1350,11 +1378,11 @@ void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
     WakeupNode* next = nullptr;
     passed.clear();
     for (auto& c : node->children) {
-      if (self.weak_initial(c->pid, c->event, v)) {
+      if (self.weak_initial(c->pid, c->record(), v)) {
         next = c.get();
         break;
       }
-      if (checking && !c->event.unknown) passed.push_back(c->pid);
+      if (checking && c->event) passed.push_back(c->pid);
     }
     Candidates sleepers;
     std::vector<std::uint32_t> off;
@@ -1367,7 +1395,7 @@ void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
       for (const EventRecord* e : v) {
         auto leaf = std::make_unique<WakeupNode>();
         leaf->pid = e->id.pid;
-        leaf->event = *e;
+        if (!e->unknown) leaf->event = std::allocate_shared<const EventRecord>(PoolAllocator<EventRecord>{}, *e);
         if (first) leaf->exempt = off;
         first = false;
         WakeupNode* raw = leaf.get();
@@ -1391,7 +1419,7 @@ void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
       } else {
         for (const Candidate& s : sleepers) {
           if (s.first == next->pid) continue;
-          if (s.second == nullptr || next->event.unknown || !dependent(next->event, *s.second)) inherited.push_back(s);
+          if (s.second == nullptr || !next->event || !dependent(*next->event, *s.second)) inherited.push_back(s);
         }
       }
       tree_node = next->node;

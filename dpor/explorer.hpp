@@ -231,6 +231,7 @@ class Explorer final : public core::Strategy {
       std::uint32_t victim;
     };
     std::vector<std::size_t> last_of_pid, spawned_by;  // by pid: event index, or npos
+    std::vector<std::size_t> previous_of_pid;  // by event: its process's event before it, or npos
     std::vector<Race> races;
     std::vector<Disable> disables;
     std::size_t last_barrier = static_cast<std::size_t>(-1);

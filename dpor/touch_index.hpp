@@ -11,6 +11,7 @@
 // Thread-safety: one per Explorer.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -44,6 +45,20 @@ class TouchIndex {
       generation_ = 1;
     }
     live_ = 0;
+  }
+  // Forgets the touches of events `keep` and later, as if they had never been added (a
+  // barrier among them could not be undone: the caller starts over then). Each touch knows
+  // what its slot held before it, so this costs what is forgotten, not what is kept.
+  void truncate(std::size_t keep) {
+    while (!touches_.empty() && touches_.back().event >= keep) {
+      const Touch& t = touches_.back();
+      Slot* s = find_mutable(t.access.kind, t.access.object);
+      assert(s != nullptr && s->last == touches_.size() - 1);
+      s->last = t.previous;
+      if (!core::reading(t.access.mode)) s->last_writing = t.previous_writing;
+      if (!core::member_access(t.access.mode)) s->last_whole = t.previous_whole;
+      touches_.pop_back();
+    }
   }
   // The touches an access `a` of a later event may conflict with, latest first: calls
   // f(touch) for each. On a state object, a member access sees only the whole-object
@@ -85,6 +100,9 @@ class TouchIndex {
   };
   static std::size_t hash(core::ObjectKind kind, std::uint64_t object) {
     return static_cast<std::size_t>(((object * 0x9e3779b97f4a7c15ULL) ^ static_cast<std::uint64_t>(kind)) * 0xff51afd7ed558ccdULL >> 17);
+  }
+  Slot* find_mutable(core::ObjectKind kind, std::uint64_t object) {
+    return const_cast<Slot*>(find(kind, object));
   }
   const Slot* find(core::ObjectKind kind, std::uint64_t object) const {
     if (slots_.empty()) return nullptr;
