@@ -1237,6 +1237,25 @@ std::vector<std::uint32_t> Explorer::initials(const Sequence& v) {
   return out;
 }
 
+// Whether event v[i] of a sequence depends on an event before it there is, for events of the
+// current execution, whether one of them happens before it. A sequence from the race
+// analysis holds events that do not happen after some event j, in execution order, less
+// the weak initials insertion has taken off its front; its last event may be a reversed one
+// (not of the execution). A chain of dependencies between two of its events passes only
+// through its own: an event between them in the execution that is not in the sequence
+// happens after j, and so would the later one; one taken off had no dependency before it.
+// So among them happens-before is the closure of dependency within the sequence, and some
+// event before v[i] depends on it exactly when some event before it happens before it.
+std::size_t Explorer::ordered_index(const EventRecord* e) const {
+  std::size_t x = events_.index_of(e);
+  return x < order_.done ? x : kNone;
+}
+
+bool Explorer::happens_before(std::size_t earlier, std::size_t later) const {
+  assert(earlier != kNone && later != kNone);
+  return (hb_words_[later * order_.width + earlier / 64] >> (earlier % 64)) & 1;
+}
+
 bool Explorer::weak_initial(std::uint32_t pid, const EventRecord& event, const Sequence& v) const {
   std::uint64_t before = 0;  // what the events of v before i may touch
   for (std::size_t i = 0; i < v.size(); ++i) {
@@ -1245,10 +1264,20 @@ bool Explorer::weak_initial(std::uint32_t pid, const EventRecord& event, const S
       continue;
     }
     if ((may_touch(*v[i]) & before) == 0) return true;  // no common object: no dependency
-    for (std::size_t k = 0; k < i; ++k) {
-      if (dependent(*v[k], *v[i])) return false;
+    auto depends_on_earlier = [&] {
+      return std::any_of(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i),
+                         [&](const EventRecord* e) { return dependent(*e, *v[i]); });
+    };
+    if (std::size_t x = ordered_index(v[i]); x != kNone) {
+      // Events of this execution: happens-before answers it, a bit each (see ordered_index).
+      bool ordered = std::any_of(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), [&](const EventRecord* e) {
+        std::size_t y = ordered_index(e);
+        return y != kNone ? happens_before(y, x) : dependent(*e, *v[i]);
+      });
+      assert(ordered == depends_on_earlier() && "happens-before within a reversal is its dependency closure");
+      return !ordered;
     }
-    return true;
+    return !depends_on_earlier();
   }
   // An event that kills a process disables that process's pending operation, so even if it
   // commutes with every event of v it does not cover v: executions where the victim runs

@@ -149,6 +149,9 @@ class Explorer final : public core::Strategy {
   std::vector<std::size_t> nodes_racing(const Summary& cached, bool first_only = false);
   void reverse_race(std::size_t node, Sequence& v);  // v is used up
   bool weak_initial(std::uint32_t pid, const core::EventRecord& event, const Sequence& v) const;
+  // An event of the current execution that the race analysis ordered: its index (else npos).
+  std::size_t ordered_index(const core::EventRecord* e) const;
+  bool happens_before(std::size_t earlier, std::size_t later) const;  // both ordered
   static std::vector<std::uint32_t> initials(const Sequence& v);
   static core::EventRecord without_consequences_of(const core::EventRecord& moved,
                                                    const std::vector<const core::EventRecord*>& overtaken);
@@ -197,6 +200,11 @@ class Explorer final : public core::Strategy {
       ++size_;
     }
     std::size_t size() const { return size_; }
+    // The index of a record of this log, or npos for any other record.
+    std::size_t index_of(const core::EventRecord* e) const {
+      if (size_ == 0 || e < items_.data() || e >= items_.data() + size_) return static_cast<std::size_t>(-1);
+      return static_cast<std::size_t>(e - items_.data());
+    }
     core::EventRecord& operator[](std::size_t i) { return items_[i]; }
     const core::EventRecord& operator[](std::size_t i) const { return items_[i]; }
     std::vector<core::EventRecord> copy() const {
