@@ -1287,8 +1287,10 @@ bool Explorer::weak_initial(std::uint32_t pid, const EventRecord& event, const S
   // which had the target died first would cascade): after events that are not in v, such
   // as that death, the process may do the heavier thing, which v's reversal must reach.
   if (event.heavier_alternative) return false;
-  if ((may_touch(event) & before) == 0) return true;
-  return std::none_of(v.begin(), v.end(), [&](const EventRecord* e) { return dependent(event, *e); });
+  if (v.empty() || (may_touch(event) & before) == 0) return true;
+  // The last event first: a reversed race, what a branch at the race's node conflicts with.
+  if (dependent(event, *v.back())) return false;
+  return std::none_of(v.begin(), v.end() - 1, [&](const EventRecord* e) { return dependent(event, *e); });
 }
 
 // Called with the tree locked.
