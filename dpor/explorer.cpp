@@ -109,8 +109,8 @@ struct Explorer::WakeupNode {
   // User-provided, so that make_unique does not zero the whole node (the inline event
   // included) before the member initializers run: a `rep stos` per leaf.
   WakeupNode() {}  // NOLINT(modernize-use-equals-default)
-  // Small, what an insertion's walk reads first: a walk down a long sequence is a cache miss
-  // a node, and one for each record it compares.
+  // Small, and what an insertion's walk reads of each child (pid, event, children) in its
+  // first cache line: a walk down a long sequence is a miss a node, not two.
   std::uint32_t pid = 0;
   bool claimed = false;
   // Set on the wakeup node of the root of a worker's own region (Explorer::region_root_):
@@ -118,6 +118,9 @@ struct Explorer::WakeupNode {
   // (Explorer::release_region), and an insertion that reaches here is handed to it
   // (Explorer::DeferredInsert).
   Explorer* owner = nullptr;
+  // What pid does here: the claim's published record once it ran (shared, not copied), an
+  // inserted sequence's record, or null while not known (an unknown event).
+  std::shared_ptr<const EventRecord> event;
   core::InlineVector<std::unique_ptr<WakeupNode>, 2> children;
   // Parallel exploration: the tree node this branch leads to, once a worker has created it.
   TreeNode* node = nullptr;
@@ -125,9 +128,6 @@ struct Explorer::WakeupNode {
   // was inserted here that they are weak initials of, and they could not take it (they had
   // finished, or their event was not known yet). See ExplorationTree::insert.
   std::vector<std::uint32_t> exempt;  // nearly always empty: no inline storage
-  // What pid does here: the claim's published record once it ran (shared, not copied), an
-  // inserted sequence's record, or null while not known (an unknown event).
-  std::shared_ptr<const EventRecord> event;
   const EventRecord& record() const { return event ? *event : unknown_record(); }
   static const EventRecord& unknown_record() {
     static const EventRecord unknown = [] {
