@@ -2,9 +2,11 @@
 #include "lockstep/term.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
-#include <deque>
+#include <stdexcept>
+#include <string>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
@@ -41,26 +43,41 @@ class AtomTable {
     std::unique_lock lock(mutex_);
     auto it = ids_.find(name);
     if (it != ids_.end()) return it->second;
-    auto id = static_cast<std::uint32_t>(names_.size());
-    names_.emplace_back(name);
-    hashes_.push_back(XXH3_64bits(name.data(), name.size()));
-    ids_.emplace(names_.back(), id);
+    auto id = size_;
+    if (id / kChunk >= kChunks) {
+      throw std::length_error("more than " + std::to_string(kChunk * kChunks) +
+                              " distinct atoms: a scenario that makes atoms from data should use binaries");
+    }
+    Entry* chunk = chunks_[id / kChunk].load(std::memory_order_relaxed);
+    if (chunk == nullptr) {
+      chunk = new Entry[kChunk];
+      chunks_[id / kChunk].store(chunk, std::memory_order_release);
+    }
+    Entry& e = chunk[id % kChunk];
+    e.name = std::string(name);
+    e.hash = XXH3_64bits(name.data(), name.size());
+    ids_.emplace(e.name, id);
+    ++size_;
     return id;
   }
-  // Names never move (deque) and are never removed, so a view stays valid.
-  std::string_view name(std::uint32_t id) const {
-    std::shared_lock lock(mutex_);
-    return names_[id];
-  }
-  std::uint64_t hash(std::uint32_t id) const {
-    std::shared_lock lock(mutex_);
-    return hashes_[id];
-  }
+  // Lock-free: every step hashes or names some atom, and a lock here was a cache line that
+  // parallel workers took turns to own. An id is only known after intern() wrote its entry,
+  // and entries never move or change.
+  std::string_view name(std::uint32_t id) const { return entry(id).name; }
+  std::uint64_t hash(std::uint32_t id) const { return entry(id).hash; }
 
  private:
-  mutable std::shared_mutex mutex_;
-  std::deque<std::string> names_;
-  std::deque<std::uint64_t> hashes_;
+  struct Entry {
+    std::string name;
+    std::uint64_t hash = 0;
+  };
+  static constexpr std::uint32_t kChunk = 4096, kChunks = 4096;
+  const Entry& entry(std::uint32_t id) const {
+    return chunks_[id / kChunk].load(std::memory_order_acquire)[id % kChunk];
+  }
+  mutable std::shared_mutex mutex_;  // intern's: the index and the next id
+  std::array<std::atomic<Entry*>, kChunks> chunks_{};
+  std::uint32_t size_ = 0;
   std::unordered_map<std::string_view, std::uint32_t> ids_;
 };
 
