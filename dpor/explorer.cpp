@@ -1332,7 +1332,11 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence& v, co
                              std::uint64_t& leaves) {
   // Above any unclaimed branch. Alone on the tree, insertion only ever descends into
   // branches nobody has claimed, and the path's own sleepers were checked: nothing to do.
-  InsertState st{at.wakeup, &at, workers > 1};
+  // So it is in a worker's own region: the only claims there are its own path's, and the
+  // branch of the path at the reversal's node races with v's last event.
+  bool own = self.region_root_ != Explorer::kNoRegion && at.depth >= self.region_root_ &&
+             self.path_[self.region_root_].node->wakeup->owner == &self;
+  InsertState st{at.wakeup, &at, workers > 1 && !own};
   if (st.checking) {
     for (const Explorer::Sleeper& s : at.sleep) st.inherited.push_back(s);
   }
