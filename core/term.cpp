@@ -5,10 +5,10 @@
 #include <array>
 #include <atomic>
 #include <cstring>
-#include <stdexcept>
-#include <string>
 #include <mutex>
 #include <shared_mutex>
+#include <stdexcept>
+#include <string>
 #include <unordered_map>
 
 #define XXH_INLINE_ALL

@@ -227,11 +227,10 @@ class ExplorationTree {
     open.emplace(std::pair{n->depth, n.get()}, n);
     if (idle != 0) work.notify_all();  // a notify costs a lock and a syscall: only for sleepers
   }
-  // Returns how many wakeup nodes the finished branch's subtree held (now gone).
   // The wakeup nodes in w's subtree, w included. This runs at every finished branch: the
   // stack is the thread's, reused (a fresh one was an allocation per step; recursion could
   // overflow on a sequence as long as an execution).
-  static std::uint64_t size(const WakeupNode& w) {
+  static std::uint64_t subtree_size(const WakeupNode& w) {
     thread_local std::vector<const WakeupNode*> stack;
     stack.assign(1, &w);
     std::uint64_t n = 0;
@@ -243,6 +242,7 @@ class ExplorationTree {
     }
     return n;
   }
+  // Returns how many wakeup nodes the finished branch's subtree held (now gone).
   std::uint64_t finish_claim(TreeNode& n, std::uint64_t seq) {
     std::uint64_t removed = 0;
     TreeNode::Claim& c = n.claims[seq];
@@ -252,7 +252,7 @@ class ExplorationTree {
       auto& kids = n.wakeup->children;
       auto it = std::find_if(kids.begin(), kids.end(), [&](const auto& k) { return k->pid == c.pid; });
       if (it != kids.end()) {
-        removed = size(**it);  // what the finished subtree held
+        removed = subtree_size(**it);  // what the finished subtree held
         kids.erase(it);
       }
     }
