@@ -15,8 +15,10 @@ namespace lockstep::core {
 
 namespace {
 
-// Atoms the controller compares against on every exit, interned once.
+// Atoms the controller compares against on every exit or spawn, interned once (comparing
+// interned atoms is comparing ids; is_atom("...") compares names).
 struct WellKnown {
+  Term nil = atom("nil");
   Term normal = atom("normal");
   Term kill = atom("kill");
   Term killed = atom("killed");
@@ -26,6 +28,7 @@ const WellKnown& well_known() {
   static const WellKnown atoms;
   return atoms;
 }
+const Term& atom_nil() { return well_known().nil; }
 const Term& atom_normal() { return well_known().normal; }
 const Term& atom_kill() { return well_known().kill; }
 const Term& atom_killed() { return well_known().killed; }
@@ -608,7 +611,7 @@ bool Controller::execute(Process& p) {
   switch (op.kind) {
     case OpKind::none: assert(false && "process without a pending operation"); break;
     case OpKind::spawn: {
-      std::uint32_t node = op.term2.is_atom("nil") ? p.pid.node : node_or_error(p, op.term2);
+      std::uint32_t node = op.term2 == atom_nil() ? p.pid.node : node_or_error(p, op.term2);
       if (node == UINT32_MAX) break;
       bool unreachable = false;
       if (node != p.pid.node) {
@@ -635,7 +638,7 @@ bool Controller::execute(Process& p) {
     }
     case OpKind::send_named: {
       // op.name ! op.term, on node op.term2 (nil: the plain local-name form).
-      bool plain = op.term2.is_atom("nil");
+      bool plain = op.term2 == atom_nil();
       std::optional<std::uint32_t> node = plain ? std::optional(p.pid.node) : network_.find(op.term2);
       if (node && *node != p.pid.node) touch(ObjectKind::network, AccessMode::read, 0);  // node names
       if (node) touch(ObjectKind::name, AccessMode::read, name_key(*node, op.name));
