@@ -75,7 +75,7 @@ class AtomTable {
   const Entry& entry(std::uint32_t id) const {
     return chunks_[id / kChunk].load(std::memory_order_acquire)[id % kChunk];
   }
-  mutable std::shared_mutex mutex_;  // intern's: the index and the next id
+  std::shared_mutex mutex_;  // intern's: the index and the next id
   std::array<std::atomic<Entry*>, kChunks> chunks_{};
   std::uint32_t size_ = 0;
   std::unordered_map<std::string_view, std::uint32_t> ids_;

@@ -79,7 +79,11 @@ class HappensBefore {
     std::fill_n(row(i), width_, 0);
   }
   void set(std::size_t i, std::size_t j) { row(i)[j / 64] |= std::uint64_t{1} << (j % 64); }
-  bool test(std::size_t i, std::size_t j) const { return (row(i)[j / 64] >> (j % 64)) & 1; }
+  bool test(std::size_t i, std::size_t j) const { return test(words_, width_, i, j); }
+  // Whether j happens before i, read off a matrix nobody is building (Explorer::happens_before).
+  static bool test(const std::vector<std::uint64_t>& words, std::size_t width, std::size_t i, std::size_t j) {
+    return (words[i * width + j / 64] >> (j % 64)) & 1;
+  }
   void merge(std::size_t i, std::size_t from) {
     for (std::size_t w = 0; w < width_; ++w) row(i)[w] |= row(from)[w];
   }
@@ -1253,7 +1257,7 @@ std::size_t Explorer::ordered_index(const EventRecord* e) const {
 
 bool Explorer::happens_before(std::size_t earlier, std::size_t later) const {
   assert(earlier != kNone && later != kNone);
-  return (hb_words_[later * order_.width + earlier / 64] >> (earlier % 64)) & 1;
+  return HappensBefore::test(hb_words_, order_.width, later, earlier);
 }
 
 bool Explorer::weak_initial(std::uint32_t pid, const EventRecord& event, const Sequence& v) const {
@@ -1334,8 +1338,8 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence& v, co
   // branches nobody has claimed, and the path's own sleepers were checked: nothing to do.
   // So it is in a worker's own region: the only claims there are its own path's, and the
   // branch of the path at the reversal's node races with v's last event.
-  bool own = self.region_root_ != Explorer::kNoRegion && at.depth >= self.region_root_ &&
-             self.path_[self.region_root_].node->wakeup->owner == &self;
+  bool own = self.owns(at.depth);
+  assert(!own || self.path_[self.region_root_].node->wakeup->owner == &self);
   InsertState st{at.wakeup, &at, workers > 1 && !own};
   if (st.checking) {
     for (const Explorer::Sleeper& s : at.sleep) st.inherited.push_back(s);
@@ -1402,7 +1406,7 @@ void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
       ++stats.deferred;
       node->owner->deferred_pending_.store(true, std::memory_order_relaxed);
       Explorer::DeferredInsert& d = node->owner->deferred_.emplace_back();
-      d.v.reserve(v.size());  // the records are ~400 bytes: no regrowth
+      d.v.reserve(v.size());  // large records: no regrowth
       for (const EventRecord* e : v) d.v.push_back(*e);
       d.at = st;
       return;
