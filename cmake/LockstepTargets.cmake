@@ -12,6 +12,11 @@ function(lockstep_configure_target target)
                                              -fno-sanitize-recover=undefined)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
+  if(LOCKSTEP_SANITIZE_THREAD)
+    # Fibers tell TSan of each stack switch themselves (core/fiber.hpp), on either backend.
+    target_compile_options(${target} PRIVATE -fsanitize=thread -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=thread)
+  endif()
 endfunction()
 
 # A scenario shared library: build/examples/<name>.so (or another directory), linking the runtime.
@@ -44,7 +49,7 @@ endfunction()
 # into its region); glibc's per-thread arenas handle that poorly (measured, docs/performance.md:
 # +7-13% on 2 workers, +3-9% on one). Not under the sanitizers, which bring their own.
 function(lockstep_use_scalable_malloc target)
-  if(NOT LOCKSTEP_SANITIZE AND TARGET TBB::tbbmalloc_proxy)
+  if(NOT LOCKSTEP_SANITIZE AND NOT LOCKSTEP_SANITIZE_THREAD AND TARGET TBB::tbbmalloc_proxy)
     # Nothing references the proxy's symbols: keep it needed, so it loads before anything
     # allocates.
     target_link_options(${target} PRIVATE -Wl,--push-state,--no-as-needed)

@@ -1,5 +1,9 @@
 #include <atomic>
 #include <chrono>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
@@ -212,6 +216,28 @@ void run_parallel(unsigned threads, std::uint64_t count, const std::function<voi
     for (std::uint64_t i = 0; i < count; ++i) task(i);
     return;
   }
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer sees only instrumented synchronisation, and libtbb is not instrumented:
+  // its task hand-offs would be reported as races. Plain threads run the same tasks, so the
+  // races it finds are lockstep's own.
+  std::atomic<std::uint64_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      try {
+        for (std::uint64_t i; (i = next.fetch_add(1)) < count;) task(i);
+      } catch (...) {  // as TBB does: the first exception reaches the caller
+        std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        next.store(count);
+      }
+    });
+  }
+  for (std::thread& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+#else
   // The limit lets a user ask for more threads than cores without TBB refusing them.
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
   tbb::task_arena arena(static_cast<int>(threads));
@@ -220,6 +246,7 @@ void run_parallel(unsigned threads, std::uint64_t count, const std::function<voi
       for (std::uint64_t i = range.begin(); i != range.end(); ++i) task(i);
     });
   });
+#endif
 }
 
 Result run_sampling(const std::function<void()>& root, const Options& options) {

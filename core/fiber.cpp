@@ -114,6 +114,8 @@ void StackPool::deallocate(boost::context::stack_context& sc) noexcept {
 void Fiber::start(StackPool& pool, Entry entry, void* arg) {
   assert(finished());
 #if defined(__SANITIZE_THREAD__)
+  // A fiber dropped before it finished (never resumed to its end) still holds its context.
+  if (tsan_fiber_ != nullptr) __tsan_destroy_fiber(tsan_fiber_);
   tsan_fiber_ = __tsan_create_fiber(0);
 #endif
   fiber_ = boost::context::fiber(std::allocator_arg, PooledStack{&pool},

@@ -43,6 +43,15 @@ class Fiber {
   // stack goes back to the pool. Entry must not let an exception escape.
   using Entry = void (*)(void* arg);
 
+  Fiber() = default;
+  Fiber(const Fiber&) = delete;
+  Fiber& operator=(const Fiber&) = delete;
+#if defined(__SANITIZE_THREAD__)
+  ~Fiber() {
+    if (tsan_fiber_ != nullptr) __tsan_destroy_fiber(tsan_fiber_);
+  }
+#endif
+
   void start(StackPool& pool, Entry entry, void* arg);
   void resume();  // from the controller: run the fiber until it yields or finishes
   void yield();   // from inside the fiber: back to whoever resumed it
@@ -52,8 +61,8 @@ class Fiber {
   boost::context::fiber fiber_;   // the suspended fiber (held while it is not running)
   boost::context::fiber caller_;  // the controller's continuation (held while it runs)
 #if defined(__SANITIZE_THREAD__)
-  // ThreadSanitizer must be told of every stack switch (a TSan build is for hunting races
-  // between exploration workers; it is not a CMake preset).
+  // ThreadSanitizer must be told of every stack switch (the `tsan` preset, for races
+  // between exploration workers; docs/development.md).
   void* tsan_fiber_ = nullptr;
   void* tsan_caller_ = nullptr;
 #endif
