@@ -345,11 +345,52 @@ struct Explorer::DeferredInsert {
   ExplorationTree::InsertState at;
 };
 
-Explorer::Explorer(const ExplorerConfig& config) : tree_(make_tree(config)) {}
+struct Explorer::Spare {
+  std::vector<EventRecord> events;
+  std::vector<PathEntry> path;
+  std::vector<std::uint64_t> hb_words;
+  TouchIndex touches;
+  bool filled = false;
+  // Past this many records a buffer is not kept: a thread should not hold on to the memory
+  // of one long exploration for the rest of its life.
+  static constexpr std::size_t kMaxRecords = 4096;
+};
 
-Explorer::Explorer(std::shared_ptr<ExplorationTree> tree) : tree_(std::move(tree)) { ++tree_->workers; }
+Explorer::Spare& Explorer::thread_spare() {
+  thread_local Spare spare;
+  return spare;
+}
 
-Explorer::~Explorer() = default;
+void Explorer::adopt_spare() {
+  Spare& spare = thread_spare();
+  if (!spare.filled) return;
+  spare.filled = false;
+  events_.adopt(std::move(spare.events));
+  path_ = std::move(spare.path);
+  hb_words_ = std::move(spare.hb_words);
+  touches_ = std::move(spare.touches);
+  touches_.clear();
+}
+
+void Explorer::return_spare() {
+  Spare& spare = thread_spare();
+  if (spare.filled || events_.capacity() > Spare::kMaxRecords) return;
+  path_.clear();  // its nodes belong to this exploration's tree
+  spare.events = events_.take();
+  spare.path = std::move(path_);
+  spare.hb_words = std::move(hb_words_);
+  spare.touches = std::move(touches_);
+  spare.filled = true;
+}
+
+Explorer::Explorer(const ExplorerConfig& config) : tree_(make_tree(config)) { adopt_spare(); }
+
+Explorer::Explorer(std::shared_ptr<ExplorationTree> tree) : tree_(std::move(tree)) {
+  ++tree_->workers;
+  adopt_spare();
+}
+
+Explorer::~Explorer() { return_spare(); }
 
 std::shared_ptr<ExplorationTree> Explorer::make_tree(const ExplorerConfig& config) {
   return std::make_shared<ExplorationTree>(config);
@@ -1386,18 +1427,35 @@ void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
   // the children passed over. (A process's next event after a given prefix is one event,
   // whichever record of it was checked.)
   core::InlineVector<std::uint32_t, 8> passed;
-  auto offending = [&](const Candidates& sleepers) {
-    std::vector<std::uint32_t> out;
-    for (const Candidate& s : sleepers) {
-      if (s.second != nullptr) {
-        if (std::find(passed.begin(), passed.end(), s.first) != passed.end()) continue;
-        if (node == top && std::any_of(checked->begin(), checked->end(),
-                                       [&](const Explorer::Sleeper& c) { return c.first == s.first; })) {
-          continue;
-        }
-      }
-      if (s.second == nullptr || self.weak_initial(s.first, *s.second, v)) out.push_back(s.first);
+  auto offends = [&](const Candidate& s) {
+    if (s.second == nullptr) return true;
+    if (std::find(passed.begin(), passed.end(), s.first) != passed.end()) return false;
+    if (node == top &&
+        std::any_of(checked->begin(), checked->end(), [&](const Explorer::Sleeper& c) { return c.first == s.first; })) {
+      return false;
     }
+    return self.weak_initial(s.first, *s.second, v);
+  };
+  // At a claimed branch only whether some sleeper offends matters, so the search stops at
+  // the first, and asks first the one that offended a level up: a walk down another
+  // worker's path meets the same inherited sleepers at every level.
+  std::uint32_t last_offender = 0;
+  auto offending = [&](const Candidates& sleepers, bool any) {
+    std::vector<std::uint32_t> out;
+    if (any) {
+      auto first = std::find_if(sleepers.begin(), sleepers.end(),
+                                [&](const Candidate& s) { return s.first == last_offender; });
+      if (first != sleepers.end() && offends(*first)) {
+        out.push_back(first->first);
+        return out;
+      }
+    }
+    for (const Candidate& s : sleepers) {
+      if (!offends(s)) continue;
+      out.push_back(s.first);
+      if (any) break;
+    }
+    if (!out.empty()) last_offender = out.front();
     return out;
   };
   while (!v.empty()) {
@@ -1427,7 +1485,7 @@ void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
     std::vector<std::uint32_t> off;
     if (checking) {
       sleepers = sleepers_of(next);
-      off = offending(sleepers);
+      off = offending(sleepers, /*any=*/next != nullptr && next->claimed);
     }
     if (next == nullptr) {
       bool first = true;

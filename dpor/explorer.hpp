@@ -207,6 +207,16 @@ class Explorer final : public core::Strategy {
     }
     core::EventRecord& operator[](std::size_t i) { return items_[i]; }
     const core::EventRecord& operator[](std::size_t i) const { return items_[i]; }
+    // The records with their buffers, for another log (Explorer::Spare); this one is empty.
+    std::vector<core::EventRecord> take() {
+      size_ = kept_ = 0;
+      return std::move(items_);
+    }
+    void adopt(std::vector<core::EventRecord>&& items) {
+      items_ = std::move(items);
+      size_ = kept_ = 0;
+    }
+    std::size_t capacity() const { return items_.size(); }
     std::vector<core::EventRecord> copy() const {
       return {items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(size_)};
     }
@@ -217,6 +227,13 @@ class Explorer final : public core::Strategy {
     std::size_t kept_ = 0;
   };
   EventLog events_;
+  // The buffers that grow with an execution's length (events, path, happens-before rows, the
+  // access index), handed from one Explorer to the next on the same thread: explorations of
+  // a few executions otherwise spend a tenth of their time growing them again.
+  struct Spare;
+  static Spare& thread_spare();
+  void adopt_spare();
+  void return_spare();
   std::vector<std::size_t> event_node_;    // node of each event (npos for barriers)
   Sleepers pending_sleep_;                 // sleep set for the next new node
   // Race analysis buffers, reused across executions: the happens-before bit matrix, the
