@@ -144,8 +144,7 @@ Row run_explore(const std::string& name, std::function<void()> body, ls::DporMod
                 ls::Options o = {}) {
   o.dpor = mode;
   // No execution bound, as `lockstep-check --exhaustive` runs: under one the parallel engine
-  // keeps a worker's own region for one execution only (docs/exploration.md, "Own regions"),
-  // and until session 9 a bound here measured that slower configuration.
+  // keeps a worker's own region for one execution only (docs/exploration.md, "Own regions").
   if (o.workers == 0) o.workers = 1;
   std::string label = name + ", " + std::string(ls::to_string(mode)) + (o.state_cache ? " + cache" : "");
   if (o.workers > 1) label += ", " + std::to_string(o.workers) + " workers";

@@ -216,7 +216,7 @@ class Explorer final : public core::Strategy {
       items_ = std::move(items);
       size_ = kept_ = 0;
     }
-    std::size_t capacity() const { return items_.size(); }
+    std::size_t capacity() const { return items_.size(); }  // records kept, in use or not
     std::vector<core::EventRecord> copy() const {
       return {items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(size_)};
     }
