@@ -213,16 +213,23 @@ int main(int argc, char** argv) {
   // rows are not measured on a cold core. --warmup 0 skips it (for profiling one row).
   for (double t0 = now_seconds(); now_seconds() - t0 < warmup;) {
   }
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   std::vector<Row> rows;
+  // Rows that run one benchmark on one worker and on every core: what it is, and the two rows.
+  struct Pair {
+    std::string name, one, all;
+  };
+  std::vector<Pair> pairs;
   rows.push_back(run_check("ping-pong 1000 rounds, first", [] { ping_pong(1000); }, ls::StrategyKind::first, 200));
   rows.push_back(run_check("ping-pong 1000 rounds, random", [] { ping_pong(1000); }, ls::StrategyKind::random, 200));
   rows.push_back(run_check("ping-pong 1000 rounds, pct", [] { ping_pong(1000); }, ls::StrategyKind::pct, 200));
   rows.push_back(run_check("10 procs x 5 sync points, random", ten_by_five, ls::StrategyKind::random, 100000));
   {
     ls::Options all_cores;
-    all_cores.workers = std::max(1u, std::thread::hardware_concurrency());
+    all_cores.workers = cores;
     rows.push_back(run_check("10 procs x 5 sync points, random, " + std::to_string(all_cores.workers) + " workers",
                              ten_by_five, ls::StrategyKind::random, 100000, all_cores));
+    pairs.push_back({"sampling, 10 procs x 5", rows[rows.size() - 2].name, rows.back().name});
   }
   for (auto mode : {ls::DporMode::none, ls::DporMode::source, ls::DporMode::optimal}) {
     int r = mode == ls::DporMode::none ? 4 : (large ? 14 : 10);
@@ -247,15 +254,22 @@ int main(int argc, char** argv) {
   rows.push_back(run_explore_repeated("filesystem(16)", lockstep_classic::filesystem(16), ls::DporMode::optimal, 0.25));
   {
     // Sizes that run long enough to compare 1 worker with every core (one shared tree).
-    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     int r = large ? 16 : 14, z = large ? 13 : 11, x = large ? 16 : 15;
+    std::vector<std::pair<std::string, std::function<void()>>> benchmarks = {
+        {"readers(" + std::to_string(r) + ")", lockstep_classic::readers(r)},
+        {"lastzero(" + std::to_string(z) + ")", lockstep_classic::lastzero(z)},
+        {"indexer(" + std::to_string(x) + ")", lockstep_classic::indexer(x)}};
+    std::size_t first_one_worker = rows.size();
     for (unsigned workers : {1u, cores}) {
       ls::Options o;
       o.workers = workers;
       std::string suffix = workers == 1 ? ", 1 worker" : "";
-      rows.push_back(run_explore("readers(" + std::to_string(r) + ")" + suffix, lockstep_classic::readers(r), ls::DporMode::optimal, o));
-      rows.push_back(run_explore("lastzero(" + std::to_string(z) + ")" + suffix, lockstep_classic::lastzero(z), ls::DporMode::optimal, o));
-      rows.push_back(run_explore("indexer(" + std::to_string(x) + ")" + suffix, lockstep_classic::indexer(x), ls::DporMode::optimal, o));
+      for (std::size_t b = 0; b < benchmarks.size(); ++b) {
+        rows.push_back(run_explore(benchmarks[b].first + suffix, benchmarks[b].second, ls::DporMode::optimal, o));
+        if (workers != 1) {
+          pairs.push_back({benchmarks[b].first + ", optimal", rows[first_one_worker + b].name, rows.back().name});
+        }
+      }
     }
   }
   for (auto mode : {ls::DporMode::source, ls::DporMode::optimal}) {
@@ -281,7 +295,6 @@ int main(int argc, char** argv) {
       rows.push_back(run_explore(c.name, c.body, ls::DporMode::optimal, cached()));
       rows.push_back(run_explore(c.name, c.body, ls::DporMode::source, cached()));
     }
-    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     ls::Options parallel = cached();
     parallel.workers = cores;
     rows.push_back(run_explore("counter server, " + std::to_string(n) + " clients", lockstep_converging::counter_server(n),
@@ -307,26 +320,12 @@ int main(int argc, char** argv) {
     double seconds;     // the one-worker row's
   };
   std::vector<Speedup> speedups;
-  {
-    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    std::string n = std::to_string(cores) + " workers";
-    int r = large ? 16 : 14, z = large ? 13 : 11, x = large ? 16 : 15;
-    struct Pair {
-      std::string name, one, all;  // what it is; its one-worker and every-core rows
-    };
-    std::vector<Pair> pairs = {{"sampling, 10 procs x 5", "10 procs x 5 sync points, random",
-                                "10 procs x 5 sync points, random, " + n}};
-    for (const std::string& b : {"readers(" + std::to_string(r) + ")", "lastzero(" + std::to_string(z) + ")",
-                                 "indexer(" + std::to_string(x) + ")"}) {
-      pairs.push_back({b + ", optimal", b + ", 1 worker, optimal", b + ", optimal, " + n});
-    }
-    for (const Pair& p : pairs) {
-      const Row* a = find_row(p.one);
-      const Row* b = find_row(p.all);
-      if (cores > 1 && a != nullptr && b != nullptr) {
-        speedups.push_back({p.name, (b->executions / b->seconds) / (a->executions / a->seconds), a->seconds / b->seconds,
-                            a->seconds});
-      }
+  for (const Pair& p : pairs) {
+    const Row* a = find_row(p.one);
+    const Row* b = find_row(p.all);
+    if (cores > 1 && a != nullptr && b != nullptr) {
+      speedups.push_back({p.name, (b->executions / b->seconds) / (a->executions / a->seconds), a->seconds / b->seconds,
+                          a->seconds});
     }
   }
   const Row* ping = find_row("ping-pong 1000 rounds, first");

@@ -1442,16 +1442,20 @@ void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
   std::uint32_t last_offender = 0;
   auto offending = [&](const Candidates& sleepers, bool any) {
     std::vector<std::uint32_t> out;
+    const Candidate* tried = nullptr;  // asked first, found not to offend
     if (any) {
       auto first = std::find_if(sleepers.begin(), sleepers.end(),
                                 [&](const Candidate& s) { return s.first == last_offender; });
-      if (first != sleepers.end() && offends(*first)) {
-        out.push_back(first->first);
-        return out;
+      if (first != sleepers.end()) {
+        if (offends(*first)) {
+          out.push_back(first->first);
+          return out;
+        }
+        tried = &*first;
       }
     }
     for (const Candidate& s : sleepers) {
-      if (!offends(s)) continue;
+      if (&s == tried || !offends(s)) continue;
       out.push_back(s.first);
       if (any) break;
     }
