@@ -264,9 +264,9 @@ class ExplorationTree {
   }
   // `checked`: the sleepers the race analysis checked v against (the path's, at `at`).
   // `leaves` counts the wakeup nodes made: wakeup_nodes under the lock, or the worker's own
-  // count for an insertion into its own region (Explorer::end_execution).
+  // count for an insertion into its own region (`locked` false: Explorer::end_execution).
   void insert(const Explorer& self, TreeNode& at, Sequence& v, const Explorer::Sleepers& checked,
-              std::uint64_t& leaves);
+              std::uint64_t& leaves, bool locked = true);
   // Where an insertion goes on: at the top (`at`, its path's checked sleepers), or resumed
   // at a wakeup node below it (a DeferredInsert).
   struct InsertState {
@@ -276,9 +276,14 @@ class ExplorationTree {
     bool claimed_offended = false;
     core::InlineVector<std::pair<std::uint32_t, const EventRecord*>, 8> inherited;
   };
-  void continue_insert(const Explorer& self, InsertState& st, Sequence& v, const TreeNode* at,
-                       const Explorer::Sleepers* checked, std::uint64_t& leaves);
-  void resume(const Explorer& self, Explorer::DeferredInsert& d, Sequence& scratch);
+  // False if it stopped where it would defer to another worker's region without the tree
+  // locked (`locked` false): st and v are where it stopped, to go on with the lock.
+  bool continue_insert(const Explorer& self, InsertState& st, Sequence& v, const TreeNode* at,
+                       const Explorer::Sleepers* checked, std::uint64_t& leaves, bool locked);
+  // A deferred insertion, applied by the region's owner: with the tree locked, or (`locked`
+  // false) outside the lock, counted in `leaves`.
+  void resume(const Explorer& self, Explorer::DeferredInsert& d, Sequence& scratch, std::uint64_t& leaves,
+              bool locked);
   // A node whose every branch is explored: its state goes into the cache with the sleep set
   // it was explored with, and its subtree's summary into its parent's.
   void seal(TreeNode& n) {
@@ -415,6 +420,7 @@ bool Explorer::begin_execution() {
   bool ready = false;
   bool continued = false;  // the path is the last execution's, up to its last entry
   std::size_t same_events = 0;  // events this execution repeats from the last one
+  drain_deferred_unlocked();
   // Within the own region, the next branch is taken without the lock.
   if (t.persistent_regions() && region_root_ != kNoRegion && !t.stopped.load(std::memory_order_relaxed) &&
       !deferred_pending_.load(std::memory_order_relaxed)) {
@@ -766,10 +772,25 @@ void Explorer::flush_own() {
 // again, into another worker's region, never into this one's.
 void Explorer::drain_deferred() {
   if (!deferred_pending_.load(std::memory_order_relaxed)) return;
-  std::vector<DeferredInsert> deferred = std::move(deferred_);
-  deferred_.clear();
+  draining_.swap(deferred_);
   deferred_pending_.store(false, std::memory_order_relaxed);
-  for (DeferredInsert& d : deferred) tree_->resume(*this, d, resumed_);
+  for (DeferredInsert& d : draining_) tree_->resume(*this, d, resumed_, tree_->wakeup_nodes, true);
+  draining_.clear();
+}
+
+// The same, with the lock taken only to take the list: below the region's root nobody else
+// reads or writes the tree, so the insertions themselves need no lock (on indexer(16), 2
+// workers, applying them under it was over half of the time the lock was held, and the
+// other worker waited).
+void Explorer::drain_deferred_unlocked() {
+  if (region_root_ == kNoRegion || !deferred_pending_.load(std::memory_order_relaxed)) return;
+  {
+    std::lock_guard lock(tree_->mutex);
+    draining_.swap(deferred_);
+    deferred_pending_.store(false, std::memory_order_relaxed);
+  }
+  for (DeferredInsert& d : draining_) tree_->resume(*this, d, resumed_, own_.wakeup_made, false);
+  draining_.clear();
 }
 
 void Explorer::release_region() {
@@ -838,10 +859,11 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
     if (unpublished_ && unpublished_node_ >= region_root_) publish();
     std::erase_if(reversals, [&](Reversal& r) {
       if (r.node < region_root_) return false;
-      t.insert(*this, *path_[r.node].node, r.v, path_[r.node].sleepers, own_.wakeup_made);
+      t.insert(*this, *path_[r.node].node, r.v, path_[r.node].sleepers, own_.wakeup_made, false);
       recycle(r.v);
       return true;
     });
+    drain_deferred_unlocked();
   }
   if (summary.abandoned) {
     if (!cut_ && !summary.pruned) ++own_.blocked;
@@ -1374,7 +1396,7 @@ void Explorer::reverse_race(std::size_t node, Sequence& v) {
 // exploration, never less); a claimed leaf, whose sleepers are fixed, does not absorb v.
 // Below a branch nobody has claimed, the sequential argument holds again.
 void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence& v, const Explorer::Sleepers& checked,
-                             std::uint64_t& leaves) {
+                             std::uint64_t& leaves, bool locked) {
   // Above any unclaimed branch. Alone on the tree, insertion only ever descends into
   // branches nobody has claimed, and the path's own sleepers were checked: nothing to do.
   // So it is in a worker's own region: the only claims there are its own path's, and the
@@ -1385,18 +1407,25 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence& v, co
   if (st.checking) {
     for (const Explorer::Sleeper& s : at.sleep) st.inherited.push_back(s);
   }
-  continue_insert(self, st, v, &at, &checked, leaves);
+  if (!continue_insert(self, st, v, &at, &checked, leaves, locked)) {
+    std::lock_guard lock(mutex);
+    continue_insert(self, st, v, &at, &checked, leaves, true);
+  }
 }
 
-void ExplorationTree::resume(const Explorer& self, Explorer::DeferredInsert& d, Sequence& scratch) {
+void ExplorationTree::resume(const Explorer& self, Explorer::DeferredInsert& d, Sequence& scratch,
+                             std::uint64_t& leaves, bool locked) {
   InsertState st = d.at;
   scratch.clear();
   for (const EventRecord& e : d.v) scratch.push_back(&e);
-  continue_insert(self, st, scratch, nullptr, nullptr, wakeup_nodes);
+  if (!continue_insert(self, st, scratch, nullptr, nullptr, leaves, locked)) {
+    std::lock_guard lock(mutex);
+    continue_insert(self, st, scratch, nullptr, nullptr, leaves, true);
+  }
 }
 
-void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Sequence& v, const TreeNode* at,
-                                      const Explorer::Sleepers* checked, std::uint64_t& leaves) {
+bool ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Sequence& v, const TreeNode* at,
+                                      const Explorer::Sleepers* checked, std::uint64_t& leaves, bool locked) {
   using Candidate = std::pair<std::uint32_t, const EventRecord*>;  // null event: not known
   using Candidates = core::InlineVector<Candidate, 8>;
   const WakeupNode* top = at != nullptr ? at->wakeup : nullptr;
@@ -1465,16 +1494,17 @@ void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
   while (!v.empty()) {
     if (node->owner != nullptr && node->owner != &self) {
       // Another worker's own region: it goes on from here when that worker next takes the lock.
+      if (!locked) return false;  // its list is shared
       ++stats.deferred;
       node->owner->deferred_pending_.store(true, std::memory_order_relaxed);
       Explorer::DeferredInsert& d = node->owner->deferred_.emplace_back();
       d.v.reserve(v.size());  // large records: no regrowth
       for (const EventRecord* e : v) d.v.push_back(*e);
       d.at = st;
-      return;
+      return true;
     }
     if (node != top && node->children.empty() && !(node->claimed && claimed_offended)) {
-      return;  // a leaf already covers v
+      return true;  // a leaf already covers v
     }
     WakeupNode* next = nullptr;
     passed.clear();
@@ -1504,7 +1534,7 @@ void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
         ++leaves;
         node = raw;
       }
-      return;
+      return true;
     }
     if (checking && !next->claimed) {
       for (std::uint32_t pid : off) {
@@ -1530,6 +1560,7 @@ void ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
     if (it != v.end()) v.erase(it);
     node = next;
   }
+  return true;
 }
 
 }  // namespace lockstep::dpor

@@ -290,12 +290,14 @@ class Explorer final : public core::Strategy {
     std::uint64_t executions = 0, blocked = 0, events = 0, max_depth = 0;
   } own_;
   std::vector<DeferredInsert> deferred_;  // pushed by other workers under the tree's lock
+  std::vector<DeferredInsert> draining_;  // taken from deferred_, being applied
   std::atomic<bool> deferred_pending_{false};
   bool owns(std::size_t index) const { return region_root_ != kNoRegion && index >= region_root_; }
   // With the tree locked: add own_ to the tree; apply the deferred insertions; hand the
   // region over (offer its nodes to thieves).
   void flush_own();
   void drain_deferred();
+  void drain_deferred_unlocked();  // without the lock held: takes it only to take the list
   void release_region();
   // The next branch up the path; without the lock (`locked` false) only within the own
   // region, short of its root: -1 if the lock is needed.
