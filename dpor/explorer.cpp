@@ -265,7 +265,7 @@ class ExplorationTree {
   // `checked`: the sleepers the race analysis checked v against (the path's, at `at`).
   // `leaves` counts the wakeup nodes made: wakeup_nodes under the lock, or the worker's own
   // count for an insertion into its own region (`locked` false: Explorer::end_execution).
-  void insert(const Explorer& self, TreeNode& at, Sequence& v, const Explorer::Sleepers& checked,
+  void insert(Explorer& self, TreeNode& at, Sequence& v, const Explorer::Sleepers& checked,
               std::uint64_t& leaves, bool locked = true);
   // Where an insertion goes on: at the top (`at`, its path's checked sleepers), or resumed
   // at a wakeup node below it (a DeferredInsert).
@@ -278,11 +278,11 @@ class ExplorationTree {
   };
   // False if it stopped where it would defer to another worker's region without the tree
   // locked (`locked` false): st and v are where it stopped, to go on with the lock.
-  bool continue_insert(const Explorer& self, InsertState& st, Sequence& v, const TreeNode* at,
+  bool continue_insert(Explorer& self, InsertState& st, Sequence& v, const TreeNode* at,
                        const Explorer::Sleepers* checked, std::uint64_t& leaves, bool locked);
   // A deferred insertion, applied by the region's owner: with the tree locked, or (`locked`
   // false) outside the lock, counted in `leaves`.
-  void resume(const Explorer& self, Explorer::DeferredInsert& d, Sequence& scratch, std::uint64_t& leaves,
+  void resume(Explorer& self, Explorer::DeferredInsert& d, Sequence& scratch, std::uint64_t& leaves,
               bool locked);
   // A node whose every branch is explored: its state goes into the cache with the sleep set
   // it was explored with, and its subtree's summary into its parent's.
@@ -380,7 +380,7 @@ void Explorer::adopt_spare() {
 void Explorer::return_spare() {
   Spare& spare = thread_spare();
   if (spare.filled || events_.capacity() > Spare::kMaxRecords) return;
-  path_.clear();  // its nodes belong to this exploration's tree
+  clear_path();  // its nodes belong to this exploration's tree
   spare.events = events_.take();
   spare.path = std::move(path_);
   spare.hb_words = std::move(hb_words_);
@@ -438,7 +438,7 @@ bool Explorer::begin_execution() {
       ready = continued = true;
     } else {
       release_region();
-      path_.clear();
+      clear_path();
       // Idle: take an unclaimed branch anywhere, or wait for one (or for the end).
       for (;;) {
         if (t.stopped || (t.root && t.root->done)) break;
@@ -498,7 +498,7 @@ int Explorer::next_branch(bool locked) {
     // for a leaf still to be explored, and stop there ("a leaf already covers v").
     bool below_root = false;
     for (std::size_t i = path_.size(); i-- > 0 && owns(i) && i != region_root_;) {
-      if (t.next_unclaimed(*path_[i].node) != 0) {
+      if (path_[i].node && t.next_unclaimed(*path_[i].node) != 0) {
         below_root = true;
         break;
       }
@@ -510,6 +510,14 @@ int Explorer::next_branch(bool locked) {
     bool own = owns(index);
     if (!locked && (!own || index == region_root_)) return -1;
     PathEntry& e = path_.back();
+    if (!e.node) {  // never made: nothing was inserted there, its one branch is done
+      path_.pop_back();
+      if (path_.size() == lazy_from_) {
+        lazy_from_ = kNoLazy;
+        lazy_leaf_ = nullptr;
+      }
+      continue;
+    }
     TreeNode& n = *e.node;
     std::uint64_t gone = t.finish_claim(n, e.seq);
     if (own) {
@@ -564,7 +572,7 @@ bool Explorer::steal() {
         continue;
       }
       std::uint64_t seq = t.claim(*node, next);
-      path_.clear();
+      clear_path();
       for (std::shared_ptr<TreeNode> up = node; up->parent; up = up->parent) {
         path_.push_back(enter(up->parent, up->parent_pid, up->parent_seq, true));
       }
@@ -644,6 +652,30 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
       hit_ = std::move(summary);
       return core::kPrune;
     }
+  }
+  if (lazy_node(k)) {
+    publish();
+    std::uint32_t first_awake = 0;
+    for (const auto& p : choice.enabled) {
+      if (std::none_of(pending_sleep_.begin(), pending_sleep_.end(), [&](const Sleeper& s) { return s.first == p.pid.id; })) {
+        first_awake = p.pid.id;
+        break;
+      }
+    }
+    if (first_awake == 0) return core::kAbandon;  // sleep-set blocked
+    PathEntry& entry = path_.emplace_back();
+    entry.chosen = first_awake;
+    entry.seq = 0;
+    entry.sleepers = pending_sleep_;
+    entry.published = true;  // the event goes into the node when it is made
+    entry.enabled.resize(choice.enabled.size());
+    for (std::size_t i = 0; i < choice.enabled.size(); ++i) entry.enabled[i] = choice.enabled[i].pid.id;
+    entry.event = kNone;
+    if (lazy_from_ == kNoLazy) {
+      lazy_from_ = k;
+      lazy_leaf_ = leaf_below(k - 1);
+    }
+    return first_awake;
   }
   // The node is built before the lock is taken (nobody else sees it until it is linked):
   // the critical section is only what other workers read.
@@ -728,13 +760,7 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
 std::uint32_t Explorer::follow_wakeup(TreeNode& n, std::size_t k, PathEntry& entry, std::uint32_t first_awake,
                                       std::uint64_t& leaves) {
   ExplorationTree& t = *tree_;
-  if (k == 0) {
-    n.wakeup = t.root_wakeup.get();
-  } else {
-    for (auto& c : path_[k - 1].node->wakeup->children) {
-      if (c->pid == path_[k - 1].chosen) n.wakeup = c.get();
-    }
-  }
+  n.wakeup = k == 0 ? t.root_wakeup.get() : leaf_below(k - 1);
   std::uint32_t chosen = first_awake;
   if (!n.wakeup->children.empty()) {
     chosen = n.wakeup->children.front()->pid;
@@ -750,6 +776,69 @@ std::uint32_t Explorer::follow_wakeup(TreeNode& n, std::size_t k, PathEntry& ent
   entry.seq = t.claim(n, chosen);
   n.wakeup->node = &n;  // linked now: insert may walk to it
   return chosen;
+}
+
+// The wakeup node that path entry k's branch leads to (entry k has its node).
+Explorer::WakeupNode* Explorer::leaf_below(std::size_t k) const {
+  for (auto& c : path_[k].node->wakeup->children) {
+    if (c->pid == path_[k].chosen) return c.get();
+  }
+  return nullptr;
+}
+
+// A new node at depth k of the own region that follows no wakeup sequence (its wakeup node is
+// a leaf) needs nothing but its path entry until an insertion reaches it.
+bool Explorer::lazy_node(std::size_t k) const {
+  if (region_root_ == kNoRegion || k <= region_root_ || !tree_->persistent_regions()) return false;
+  if (lazy_from_ != kNoLazy) return true;
+  const WakeupNode* leaf = leaf_below(k - 1);
+  return leaf != nullptr && leaf->children.empty();
+}
+
+// Makes the node of path entry lazy_from_ as pick_new_node would have: linked to its wakeup
+// leaf, its branch claimed, a leaf for it, its event published.
+void Explorer::materialize_next() {
+  std::size_t k = lazy_from_;
+  assert(k != kNoLazy && k > 0 && path_[k - 1].node);
+  PathEntry& entry = path_[k];
+  auto n = std::allocate_shared<TreeNode>(PoolAllocator<TreeNode>{});
+  n->enabled = entry.enabled;
+  n->sleep = entry.sleepers;
+  n->depth = k;
+  n->parent = path_[k - 1].node;
+  n->parent_pid = path_[k - 1].chosen;
+  n->parent_seq = path_[k - 1].seq;
+  if (!spare_leaf_) spare_leaf_ = std::make_unique<WakeupNode>();
+  entry.node = n;
+  [[maybe_unused]] std::uint32_t chosen = follow_wakeup(*n, k, entry, entry.chosen, own_.wakeup_made);
+  assert(chosen == entry.chosen && entry.seq == 0 && n->wakeup == lazy_leaf_);
+  ++own_.nodes_made;
+  WakeupNode* leaf = n->wakeup->children.back().get();
+  if (entry.event != kNone) {
+    auto record = std::allocate_shared<const EventRecord>(PoolAllocator<EventRecord>{}, events_[entry.event]);
+    n->claims[0].event = record;
+    leaf->event = std::move(record);
+  }
+  if (++lazy_from_ == path_.size()) {
+    lazy_from_ = kNoLazy;
+    lazy_leaf_ = nullptr;
+  } else {
+    lazy_leaf_ = leaf;
+  }
+}
+
+void Explorer::materialize_through(std::size_t k) {
+  while (lazy_from_ != kNoLazy && lazy_from_ <= k) materialize_next();
+}
+
+void Explorer::clear_path() {
+  path_.clear();
+  lazy_from_ = kNoLazy;
+  lazy_leaf_ = nullptr;
+}
+
+const core::InlineVector<std::uint32_t, 16>& Explorer::enabled_at(std::size_t k) const {
+  return path_[k].node ? path_[k].node->enabled : path_[k].enabled;
 }
 
 void Explorer::flush_own() {
@@ -797,6 +886,7 @@ void Explorer::release_region() {
   flush_own();
   if (region_root_ == kNoRegion) return;
   drain_deferred();
+  if (!path_.empty()) materialize_through(path_.size() - 1);  // the others may walk them now
   ExplorationTree& t = *tree_;
   path_[region_root_].node->wakeup->owner = nullptr;
   for (std::size_t k = region_root_; k < path_.size(); ++k) t.offer(path_[k].node);
@@ -814,6 +904,7 @@ void Explorer::observe(const EventRecord& event) {
   std::size_t k = next_node_ - 1;
   event_node_.push_back(k);
   PathEntry& e = path_[k];
+  if (!e.node) e.event = events_.size() - 1;  // for the node, if it is made
   if (!e.published) {  // the branch's first run: later siblings sleep on what it did
     // Published under the next lock this worker takes anyway (the next node, or the end of
     // the execution): one lock per step. Until then a sibling does not sleep on it, and a
@@ -859,6 +950,7 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
     if (unpublished_ && unpublished_node_ >= region_root_) publish();
     std::erase_if(reversals, [&](Reversal& r) {
       if (r.node < region_root_) return false;
+      materialize_through(r.node);
       t.insert(*this, *path_[r.node].node, r.v, path_[r.node].sleepers, own_.wakeup_made, false);
       recycle(r.v);
       return true;
@@ -1091,8 +1183,8 @@ void Explorer::analyse_races() {
     // The node's enabled set never changes; its sleepers as this branch entered it (a
     // sibling's event published since is missed: the victim's record is then unknown, which
     // explores more, never less).
-    const TreeNode& at_kill = *path_[node].node;
-    if (!std::binary_search(at_kill.enabled.begin(), at_kill.enabled.end(), d.victim)) continue;
+    const auto& enabled = enabled_at(node);
+    if (!std::binary_search(enabled.begin(), enabled.end(), d.victim)) continue;
     for (const Sleeper& s : path_[node].sleepers) {
       if (s.first == d.victim) {
         pending = *s.second;
@@ -1395,7 +1487,7 @@ void Explorer::reverse_race(std::size_t node, Sequence& v) {
 // weak initial of what is left of v, the branch is exempted from sleeping on it (more
 // exploration, never less); a claimed leaf, whose sleepers are fixed, does not absorb v.
 // Below a branch nobody has claimed, the sequential argument holds again.
-void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence& v, const Explorer::Sleepers& checked,
+void ExplorationTree::insert(Explorer& self, TreeNode& at, Sequence& v, const Explorer::Sleepers& checked,
                              std::uint64_t& leaves, bool locked) {
   // Above any unclaimed branch. Alone on the tree, insertion only ever descends into
   // branches nobody has claimed, and the path's own sleepers were checked: nothing to do.
@@ -1413,7 +1505,7 @@ void ExplorationTree::insert(const Explorer& self, TreeNode& at, Sequence& v, co
   }
 }
 
-void ExplorationTree::resume(const Explorer& self, Explorer::DeferredInsert& d, Sequence& scratch,
+void ExplorationTree::resume(Explorer& self, Explorer::DeferredInsert& d, Sequence& scratch,
                              std::uint64_t& leaves, bool locked) {
   InsertState st = d.at;
   scratch.clear();
@@ -1424,7 +1516,7 @@ void ExplorationTree::resume(const Explorer& self, Explorer::DeferredInsert& d, 
   }
 }
 
-bool ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Sequence& v, const TreeNode* at,
+bool ExplorationTree::continue_insert(Explorer& self, InsertState& st, Sequence& v, const TreeNode* at,
                                       const Explorer::Sleepers* checked, std::uint64_t& leaves, bool locked) {
   using Candidate = std::pair<std::uint32_t, const EventRecord*>;  // null event: not known
   using Candidates = core::InlineVector<Candidate, 8>;
@@ -1515,6 +1607,8 @@ bool ExplorationTree::continue_insert(const Explorer& self, InsertState& st, Seq
       }
       if (checking && c->event) passed.push_back(c->pid);
     }
+    // The inserter's own path goes on below next, its nodes not made yet: make the next one.
+    if (next != nullptr && next == self.lazy_leaf_) self.materialize_next();
     Candidates sleepers;
     std::vector<std::uint32_t> off;
     if (checking) {
