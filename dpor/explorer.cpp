@@ -280,6 +280,13 @@ class ExplorationTree {
   // locked (`locked` false): st and v are where it stopped, to go on with the lock.
   bool continue_insert(Explorer& self, InsertState& st, Sequence& v, const TreeNode* at,
                        const Explorer::Sleepers* checked, std::uint64_t& leaves, bool locked);
+  // continue_insert, and with the lock where it stopped for want of it.
+  void go_on(Explorer& self, InsertState& st, Sequence& v, const TreeNode* at, const Explorer::Sleepers* checked,
+             std::uint64_t& leaves, bool locked) {
+    if (continue_insert(self, st, v, at, checked, leaves, locked)) return;
+    std::lock_guard lock(mutex);
+    continue_insert(self, st, v, at, checked, leaves, true);
+  }
   // A deferred insertion, applied by the region's owner: with the tree locked, or (`locked`
   // false) outside the lock, counted in `leaves`.
   void resume(Explorer& self, Explorer::DeferredInsert& d, Sequence& scratch, std::uint64_t& leaves,
@@ -420,7 +427,7 @@ bool Explorer::begin_execution() {
   bool ready = false;
   bool continued = false;  // the path is the last execution's, up to its last entry
   std::size_t same_events = 0;  // events this execution repeats from the last one
-  drain_deferred_unlocked();
+  drain_deferred(false);
   // Within the own region, the next branch is taken without the lock.
   if (t.persistent_regions() && region_root_ != kNoRegion && !t.stopped.load(std::memory_order_relaxed) &&
       !deferred_pending_.load(std::memory_order_relaxed)) {
@@ -429,7 +436,7 @@ bool Explorer::begin_execution() {
   std::unique_lock lock(t.mutex, std::defer_lock);
   if (!ready) {
     lock.lock();
-    drain_deferred();
+    drain_deferred(true);
     if (t.idle.load(std::memory_order_relaxed) != 0) release_region();
     if (!t.started) {
       t.started = true;  // this worker runs the first execution and grows the root
@@ -655,50 +662,29 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
   }
   if (lazy_node(k)) {
     publish();
-    std::uint32_t first_awake = 0;
-    for (const auto& p : choice.enabled) {
-      if (std::none_of(pending_sleep_.begin(), pending_sleep_.end(), [&](const Sleeper& s) { return s.first == p.pid.id; })) {
-        first_awake = p.pid.id;
-        break;
-      }
-    }
-    if (first_awake == 0) return core::kAbandon;  // sleep-set blocked
     PathEntry& entry = path_.emplace_back();
-    entry.chosen = first_awake;
-    entry.seq = 0;
+    pids_of(choice, entry.enabled);
+    entry.chosen = first_awake(entry.enabled, pending_sleep_);
+    if (entry.chosen == 0) {  // sleep-set blocked
+      path_.pop_back();
+      return core::kAbandon;
+    }
     entry.sleepers = pending_sleep_;
     entry.published = true;  // the event goes into the node when it is made
-    entry.enabled.resize(choice.enabled.size());
-    for (std::size_t i = 0; i < choice.enabled.size(); ++i) entry.enabled[i] = choice.enabled[i].pid.id;
-    entry.event = kNone;
     if (lazy_from_ == kNoLazy) {
       lazy_from_ = k;
       lazy_leaf_ = leaf_below(k - 1);
     }
-    return first_awake;
+    return entry.chosen;
   }
   // The node is built before the lock is taken (nobody else sees it until it is linked):
   // the critical section is only what other workers read.
-  auto n = std::allocate_shared<TreeNode>(PoolAllocator<TreeNode>{});
+  auto n = new_node(k, pending_sleep_);
   n->state = state;
   n->after_barrier = after_barrier;
   if (t.cache && t.mode != DporMode::none) n->summary = std::make_shared<Summary>();
-  n->enabled.resize(choice.enabled.size());
-  for (std::size_t i = 0; i < choice.enabled.size(); ++i) n->enabled[i] = choice.enabled[i].pid.id;
-  n->sleep = pending_sleep_;
-  n->depth = k;
-  if (k > 0) {
-    n->parent = path_[k - 1].node;
-    n->parent_pid = path_[k - 1].chosen;
-    n->parent_seq = path_[k - 1].seq;
-  }
-  std::uint32_t first_awake = 0;
-  for (std::uint32_t pid : n->enabled) {
-    if (!n->sleeping(0, pid)) {
-      first_awake = pid;
-      break;
-    }
-  }
+  pids_of(choice, n->enabled);
+  std::uint32_t first_awake = Explorer::first_awake(n->enabled, n->sleep);
   std::uint32_t chosen = 0;
   if (t.mode == DporMode::none) {
     chosen = n->enabled.front();
@@ -778,6 +764,32 @@ std::uint32_t Explorer::follow_wakeup(TreeNode& n, std::size_t k, PathEntry& ent
   return chosen;
 }
 
+// A tree node at depth k below the path, not linked yet, with its inherited sleepers.
+std::shared_ptr<Explorer::TreeNode> Explorer::new_node(std::size_t k, const Sleepers& sleep) const {
+  auto n = std::allocate_shared<TreeNode>(PoolAllocator<TreeNode>{});
+  n->sleep = sleep;
+  n->depth = k;
+  if (k > 0) {
+    n->parent = path_[k - 1].node;
+    n->parent_pid = path_[k - 1].chosen;
+    n->parent_seq = path_[k - 1].seq;
+  }
+  return n;
+}
+
+void Explorer::pids_of(const core::Choice& choice, core::InlineVector<std::uint32_t, 16>& out) {
+  out.resize(choice.enabled.size());
+  for (std::size_t i = 0; i < choice.enabled.size(); ++i) out[i] = choice.enabled[i].pid.id;
+}
+
+// The first of the enabled processes that does not sleep (0: all do).
+std::uint32_t Explorer::first_awake(const core::InlineVector<std::uint32_t, 16>& enabled, const Sleepers& sleep) {
+  for (std::uint32_t pid : enabled) {
+    if (std::none_of(sleep.begin(), sleep.end(), [&](const Sleeper& s) { return s.first == pid; })) return pid;
+  }
+  return 0;
+}
+
 // The wakeup node that path entry k's branch leads to (entry k has its node).
 Explorer::WakeupNode* Explorer::leaf_below(std::size_t k) const {
   for (auto& c : path_[k].node->wakeup->children) {
@@ -801,13 +813,8 @@ void Explorer::materialize_next() {
   std::size_t k = lazy_from_;
   assert(k != kNoLazy && k > 0 && path_[k - 1].node);
   PathEntry& entry = path_[k];
-  auto n = std::allocate_shared<TreeNode>(PoolAllocator<TreeNode>{});
+  auto n = new_node(k, entry.sleepers);
   n->enabled = entry.enabled;
-  n->sleep = entry.sleepers;
-  n->depth = k;
-  n->parent = path_[k - 1].node;
-  n->parent_pid = path_[k - 1].chosen;
-  n->parent_seq = path_[k - 1].seq;
   if (!spare_leaf_) spare_leaf_ = std::make_unique<WakeupNode>();
   entry.node = n;
   [[maybe_unused]] std::uint32_t chosen = follow_wakeup(*n, k, entry, entry.chosen, own_.wakeup_made);
@@ -858,34 +865,28 @@ void Explorer::flush_own() {
 
 // What others inserted into the region goes in now, from where they stopped, as if they had
 // come later (the region's root wakeup node: their state is valid there). Resuming may defer
-// again, into another worker's region, never into this one's.
-void Explorer::drain_deferred() {
-  if (!deferred_pending_.load(std::memory_order_relaxed)) return;
-  draining_.swap(deferred_);
-  deferred_pending_.store(false, std::memory_order_relaxed);
-  for (DeferredInsert& d : draining_) tree_->resume(*this, d, resumed_, tree_->wakeup_nodes, true);
-  draining_.clear();
-}
-
-// The same, with the lock taken only to take the list: below the region's root nobody else
-// reads or writes the tree, so the insertions themselves need no lock (on indexer(16), 2
-// workers, applying them under it was over half of the time the lock was held, and the
-// other worker waited).
-void Explorer::drain_deferred_unlocked() {
-  if (region_root_ == kNoRegion || !deferred_pending_.load(std::memory_order_relaxed)) return;
+// again, into another worker's region, never into this one's. Without the lock held
+// (`locked` false), it is taken only to take the list: below the region's root nobody else
+// reads or writes the tree (on indexer(16), 2 workers, applying the insertions under the lock
+// was over half of the time it was held, and the other worker waited).
+void Explorer::drain_deferred(bool locked) {
+  if (!deferred_pending_.load(std::memory_order_relaxed) || (!locked && region_root_ == kNoRegion)) return;
   {
-    std::lock_guard lock(tree_->mutex);
+    std::unique_lock lock(tree_->mutex, std::defer_lock);
+    if (!locked) lock.lock();
     draining_.swap(deferred_);
     deferred_pending_.store(false, std::memory_order_relaxed);
   }
-  for (DeferredInsert& d : draining_) tree_->resume(*this, d, resumed_, own_.wakeup_made, false);
+  for (DeferredInsert& d : draining_) {
+    tree_->resume(*this, d, resumed_, locked ? tree_->wakeup_nodes : own_.wakeup_made, locked);
+  }
   draining_.clear();
 }
 
 void Explorer::release_region() {
   flush_own();
   if (region_root_ == kNoRegion) return;
-  drain_deferred();
+  drain_deferred(true);
   if (!path_.empty()) materialize_through(path_.size() - 1);  // the others may walk them now
   ExplorationTree& t = *tree_;
   path_[region_root_].node->wakeup->owner = nullptr;
@@ -955,7 +956,7 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
       recycle(r.v);
       return true;
     });
-    drain_deferred_unlocked();
+    drain_deferred(false);
   }
   if (summary.abandoned) {
     if (!cut_ && !summary.pruned) ++own_.blocked;
@@ -972,7 +973,7 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
   if (!alone) {
     std::lock_guard lock(t.mutex);
     publish();
-    drain_deferred();
+    drain_deferred(true);
     if (!t.persistent_regions() || t.idle.load(std::memory_order_relaxed) != 0) {
       release_region();
     } else {
@@ -1499,10 +1500,7 @@ void ExplorationTree::insert(Explorer& self, TreeNode& at, Sequence& v, const Ex
   if (st.checking) {
     for (const Explorer::Sleeper& s : at.sleep) st.inherited.push_back(s);
   }
-  if (!continue_insert(self, st, v, &at, &checked, leaves, locked)) {
-    std::lock_guard lock(mutex);
-    continue_insert(self, st, v, &at, &checked, leaves, true);
-  }
+  go_on(self, st, v, &at, &checked, leaves, locked);
 }
 
 void ExplorationTree::resume(Explorer& self, Explorer::DeferredInsert& d, Sequence& scratch,
@@ -1510,10 +1508,7 @@ void ExplorationTree::resume(Explorer& self, Explorer::DeferredInsert& d, Sequen
   InsertState st = d.at;
   scratch.clear();
   for (const EventRecord& e : d.v) scratch.push_back(&e);
-  if (!continue_insert(self, st, scratch, nullptr, nullptr, leaves, locked)) {
-    std::lock_guard lock(mutex);
-    continue_insert(self, st, scratch, nullptr, nullptr, leaves, true);
-  }
+  go_on(self, st, scratch, nullptr, nullptr, leaves, locked);
 }
 
 bool ExplorationTree::continue_insert(Explorer& self, InsertState& st, Sequence& v, const TreeNode* at,

@@ -289,6 +289,9 @@ class Explorer final : public core::Strategy {
   static constexpr std::size_t kNoLazy = static_cast<std::size_t>(-1);
   std::size_t lazy_from_ = kNoLazy;
   WakeupNode* lazy_leaf_ = nullptr;  // the wakeup leaf of path_[lazy_from_ - 1]'s branch
+  std::shared_ptr<TreeNode> new_node(std::size_t k, const Sleepers& sleep) const;
+  static void pids_of(const core::Choice& choice, core::InlineVector<std::uint32_t, 16>& out);
+  static std::uint32_t first_awake(const core::InlineVector<std::uint32_t, 16>& enabled, const Sleepers& sleep);
   WakeupNode* leaf_below(std::size_t k) const;
   bool lazy_node(std::size_t k) const;  // whether the new node at depth k can wait
   void materialize_next();
@@ -312,11 +315,11 @@ class Explorer final : public core::Strategy {
   std::vector<DeferredInsert> draining_;  // taken from deferred_, being applied
   std::atomic<bool> deferred_pending_{false};
   bool owns(std::size_t index) const { return region_root_ != kNoRegion && index >= region_root_; }
-  // With the tree locked: add own_ to the tree; apply the deferred insertions; hand the
-  // region over (offer its nodes to thieves).
+  // With the tree locked: add own_ to the tree; hand the region over (offer its nodes to
+  // thieves). drain_deferred applies the insertions deferred to the region (`locked` false:
+  // taking the lock only to take them).
   void flush_own();
-  void drain_deferred();
-  void drain_deferred_unlocked();  // without the lock held: takes it only to take the list
+  void drain_deferred(bool locked);
   void release_region();
   // The next branch up the path; without the lock (`locked` false) only within the own
   // region, short of its root: -1 if the lock is needed.
