@@ -383,9 +383,12 @@ void Controller::collect_enabled() {
   for (Process* p : living_) {
     if (p->fiber.finished()) continue;
     if (p->op.kind == OpKind::receive) {
-      // The common case inline: a receive of any message, with one waiting.
-      if (p->op.matcher == nullptr && !p->mailbox.empty()) {
-        p->op.match_index = 0;
+      // The common cases inline: a receive of any message, with one waiting or with none
+      // (and no timeout).
+      PendingOp& op = p->op;
+      if (op.matcher == nullptr && !op.has_timeout && !op.timed_out) {
+        op.match_index = 0;
+        if (p->mailbox.empty()) continue;
       } else if (!receive_ready(*p)) {
         continue;
       }
@@ -524,7 +527,7 @@ std::uint64_t Controller::process_state(const Process& p) const {
   // receive's deadline (set when it was reached) and whether it has timed out.
   h = mix(mix(h, static_cast<unsigned>(p.op.kind)), p.op.has_timeout);
   h = mix(mix(h, static_cast<std::uint64_t>(p.op.deadline)), p.op.timed_out);
-  for (const Message& m : p.mailbox) h = mix(h, m.hash);  // the terms, not their senders
+  p.mailbox.for_each([&](const Message& m) { h = mix(h, m.hash); });  // the terms, not their senders
   std::uint64_t links = 0, watchers = 0;  // sets: the order they were made in is not state
   for (std::uint32_t l : p.links) links += Fingerprint::spread(l);
   for (const Ref& r : p.monitored_by) watchers += Fingerprint::spread(ref_key(r));
@@ -584,13 +587,7 @@ void Controller::do_receive(Process& p) {
     bool due = op.timed_out || (op.has_timeout && op.deadline <= clock_);
     touch(ObjectKind::mailbox, due ? AccessMode::consume_due : AccessMode::consume, p.pid.id,
           p.mailbox[op.match_index].from);
-    if (op.match_index == 0) {
-      p.result.term = std::move(p.mailbox.front().term);
-      p.mailbox.pop_front();
-    } else {
-      p.result.term = std::move(p.mailbox[op.match_index].term);
-      p.mailbox.erase(p.mailbox.begin() + static_cast<std::ptrdiff_t>(op.match_index));
-    }
+    p.result.term = std::move(p.mailbox.take(op.match_index).term);
     p.result.has_value = true;
     note(p.pid, [&] { return "receive " + p.result.term.to_string(); });
   } else {
@@ -784,7 +781,7 @@ bool Controller::execute(Process& p) {
       if (op.flag) {
         touch(ObjectKind::mailbox, AccessMode::clear, p.pid.id);
         Term ref_term = op.ref;
-        std::erase_if(p.mailbox, [&](const Message& msg) {
+        p.mailbox.remove_if([&](const Message& msg) {
           const Term& m = msg.term;
           return m.is_tuple() && m.size() == 5 && m[0].is_atom("DOWN") && m[1] == ref_term;
         });

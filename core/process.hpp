@@ -4,26 +4,19 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <vector>
 
 #include "core/event.hpp"
 #include "core/fiber.hpp"
+#include "core/mailbox.hpp"
 #include "core/pending_op.hpp"
 #include "lockstep/term.hpp"
 
 namespace lockstep::core {
 
 class Controller;
-
-// A message in a mailbox, with the event that sent it (for the explorer's reads-from).
-struct Message {
-  Term term;
-  EventId from;
-  std::uint64_t hash = 0;  // term.hash(), kept when an explorer observes (visible states)
-};
 
 struct Process {
   Controller* controller = nullptr;
@@ -32,7 +25,7 @@ struct Process {
   Fiber fiber;
   PendingOp op;
   OpResult result;
-  std::deque<Message> mailbox;
+  Mailbox mailbox;
   std::vector<std::uint32_t> links;  // pid ids, both directions kept in sync
   std::vector<Ref> monitored_by;     // active monitors whose target is this process
   std::optional<Term> name;          // local registry name

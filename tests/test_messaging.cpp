@@ -66,6 +66,24 @@ TEST_CASE("selective receive takes the first matching message and keeps the rest
   REQUIRE(got == std::vector<ls::Term>{tuple(atom("b"), 1), atom("a"), tuple(atom("b"), 2)});
 }
 
+TEST_CASE("a mailbox keeps arrival order as it wraps around and grows under selective receives",
+          "[messaging]") {
+  // The mailbox is a ring buffer: taking the oldest moves its start, so later sends wrap
+  // past the end of its array, and taking one from the middle closes the gap.
+  std::vector<std::int64_t> got;
+  auto r = run_once([&] {
+    ls::Pid me = ls::self();
+    for (int i = 0; i < 3; ++i) ls::send(me, i);
+    got.push_back(ls::receive().as_int());                                                   // 0
+    for (int i = 3; i < 12; ++i) ls::send(me, i);                                           // wraps, grows
+    got.push_back(ls::receive([](const ls::Term& t) { return t.as_int() == 7; }).as_int());  // middle
+    got.push_back(ls::receive([](const ls::Term& t) { return t.as_int() > 9; }).as_int());   // 10
+    while (got.size() < 12) got.push_back(ls::receive().as_int());
+  });
+  REQUIRE(r.ok());
+  REQUIRE(got == std::vector<std::int64_t>{0, 7, 10, 1, 2, 3, 4, 5, 6, 8, 9, 11});
+}
+
 TEST_CASE("a receive blocked on a pattern wakes when a matching message arrives", "[messaging]") {
   ls::Term got;
   auto r = lockstep::check(
