@@ -173,6 +173,18 @@ void Controller::after_failed_sync(Process& p) {
   throw BadArg(error);
 }
 
+std::size_t Controller::enabled_index(std::uint32_t pid) const {
+  for (std::size_t i = 0; i < enabled_.size(); ++i) {
+    if (enabled_[i].pid.id == pid) return i;
+  }
+  nondeterministic(pid);
+}
+
+void Controller::nondeterministic(std::uint32_t pid) const {
+  throw std::logic_error("nondeterministic scenario: re-running the same prefix, " + Pid{pid, 0}.to_string() +
+                         " cannot run at step " + std::to_string(step_) + " as it could before");
+}
+
 void Controller::begin_event(EventId id, bool barrier) {
   event_.id = id;
   event_.barrier = barrier;
@@ -229,6 +241,11 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   ExecutionOutcome& out = outcome_;
   observing_ = strategy.observes_events();
   tracking_states_ = observing_ && strategy.observes_states();
+  // The steps the strategy already knows (Strategy::replayed_prefix): run without asking it
+  // and without recording their events, nor the timer firings before the first step after.
+  const std::span<const std::uint32_t> replay = observing_ ? strategy.replayed_prefix() : std::span<const std::uint32_t>{};
+  std::size_t replayed = 0;  // steps of `replay` run so far
+  recording_ = observing_ && replay.empty();
   content_hashed_.clear();
   write_chains_.clear();
   process_hash_.clear();
@@ -256,16 +273,22 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
     while (!halted()) {
       collect_enabled();
       if (enabled_.empty()) {
-        if (observing_) begin_event(EventId{0, barriers_}, true);
+        // Not recorded, an event still names what it sends (Message::from, for reads-from).
+        if (recording_) {
+          begin_event(EventId{0, barriers_}, true);
+        } else {
+          event_.id = EventId{0, barriers_};
+        }
         if (fire_next_deadline()) {
-          if (observing_) {
-            ++barriers_;
+          if (observing_) ++barriers_;
+          if (tracking_states_) process_hash_.assign(procs_.size(), 0);  // a firing may time out any receive
+          if (recording_) {
             event_.label = mix(event_.id.index, static_cast<std::uint64_t>(clock_));
-            if (tracking_states_) process_hash_.assign(procs_.size(), 0);  // a firing may time out any receive
             strategy.observe(event_);
           }
           continue;
         }
+        if (replayed < replay.size()) nondeterministic(replay[replayed]);
         break;
       }
       if (step_ >= config_.max_steps) {
@@ -279,7 +302,10 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
       }
       ++step_;
       std::size_t index = 0;
-      if (enabled_.size() > 1 || observing_) {
+      if (replayed < replay.size()) {
+        index = enabled_index(replay[replayed++]);
+      } else if (enabled_.size() > 1 || observing_) {
+        recording_ = observing_;
         index = strategy.pick(Choice{step_, enabled_, tracking_states_ ? this : nullptr});
         if (index == kAbandon || index == kPrune) {
           out.abandoned = true;
@@ -287,36 +313,41 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
           break;
         }
         assert(index < enabled_.size());
-        if (enabled_.size() > 1) {
-          out.choices.push_back(enabled_[index].pid.id);
-          if (crash_slot_ != nullptr) mirror_choice(enabled_[index].pid.id);
-        }
+      }
+      if (enabled_.size() > 1) {
+        out.choices.push_back(enabled_[index].pid.id);
+        if (crash_slot_ != nullptr) mirror_choice(enabled_[index].pid.id);
       }
       Process& p = *find(enabled_[index].pid);
       out.step_log.push_back({p.pid.id, p.op.kind});
-      if (observing_) {
+      if (recording_) {
         begin_event(EventId{p.pid.id, p.events}, false);
         touch(ObjectKind::life, AccessMode::read, p.pid.id);
+      } else {
+        event_.id = EventId{p.pid.id, p.events};
+        result_label_ = 0;  // the local state still follows what the step returns
       }
       ++p.events;
       OpKind kind = p.op.kind;
       if (execute(p)) resume(p);
       if (tracking_states_) {
-        std::uint64_t label = mix(mix(event_.id.pid, event_.id.index), static_cast<unsigned>(kind));
-        // Accesses are a set: the order a cascade logged them in is not part of the event.
-        std::uint64_t footprint = 0;
-        for (const Access& a : event_.accesses) {
-          std::uint64_t h = mix((std::uint64_t{static_cast<unsigned>(a.kind)} << 8) | static_cast<unsigned>(a.mode), a.object);
-          footprint += mix(h, (std::uint64_t{a.peer.pid} << 32) | a.peer.index);
+        if (recording_) {
+          std::uint64_t label = mix(mix(event_.id.pid, event_.id.index), static_cast<unsigned>(kind));
+          // Accesses are a set: the order a cascade logged them in is not part of the event.
+          std::uint64_t footprint = 0;
+          for (const Access& a : event_.accesses) {
+            std::uint64_t h = mix((std::uint64_t{static_cast<unsigned>(a.kind)} << 8) | static_cast<unsigned>(a.mode), a.object);
+            footprint += mix(h, (std::uint64_t{a.peer.pid} << 32) | a.peer.index);
+          }
+          label = mix(label, footprint);
+          event_.label = mix(label, result_label_);
         }
-        label = mix(label, footprint);
-        event_.label = mix(label, result_label_);
         // The local state: what the process got back, not who caused it (a message's sender
         // is not part of it), so that different orders can reach the same state.
         p.local = mix(mix(p.local, static_cast<unsigned>(kind)), result_label_);
         changed_processes(p);
       }
-      if (observing_) strategy.observe(event_);
+      if (recording_) strategy.observe(event_);
     }
     if (tracking_states_ && !out.abandoned) out.final_state = visible_state();
     if (!abort_ && !out.abandoned) {
@@ -620,7 +651,7 @@ bool Controller::execute(Process& p) {
       touch(ObjectKind::pid_counter, AccessMode::write, 0);
       touch(ObjectKind::life, AccessMode::write, child.id);  // sends may target it already
       if (op.flag) touch(ObjectKind::links, AccessMode::member_write, p.pid.id);
-      if (observing_) event_.spawned.push_back(child.id);
+      if (recording_) event_.spawned.push_back(child.id);
       p.result.pid = new_process(std::move(*op.spawn_body), false, op.flag ? &p : nullptr, node, unreachable).pid;
       break;
     }
@@ -722,7 +753,7 @@ bool Controller::execute(Process& p) {
           break;
         }
       }
-      if (observing_) event_.heavier_alternative = true;
+      if (recording_) event_.heavier_alternative = true;
       if (std::find(p.links.begin(), p.links.end(), to->pid.id) == p.links.end()) {
         p.links.push_back(to->pid.id);
         to->links.push_back(p.pid.id);
@@ -758,7 +789,7 @@ bool Controller::execute(Process& p) {
         Consequences unreachable(*this, ObjectKind::network, 0);  // not plain: see route()
         deliver(p.pid, tuple(atom("DOWN"), ref, atom("process"), op.target, atom("noconnection")));
       } else {
-        if (observing_) event_.heavier_alternative = true;
+        if (recording_) event_.heavier_alternative = true;
         monitors_.emplace(ref, Monitor{p.pid.id, to->pid.id});
         to->monitored_by.push_back(ref);
       }
@@ -942,7 +973,7 @@ void Controller::exit_signal(Pid from, Process& to, const Term& reason) {
 void Controller::kill(Process& p, Term reason) {
   if (!p.alive) return;
   note(p.pid, [&] { return "killed: " + reason.to_string(); });
-  if (observing_ && p.pid.id != event_.id.pid) event_.killed.push_back(p.pid.id);
+  if (recording_ && p.pid.id != event_.id.pid) event_.killed.push_back(p.pid.id);
   terminate(p, std::move(reason), false);
   unwind(p);
 }

@@ -170,7 +170,7 @@ class Controller final : public StateSource {
   // operation (ETS, ...) may log further accesses and deliver messages from there.
   // Explorer support: log what the current event touches (no-op unless observing).
   void touch(ObjectKind kind, AccessMode mode, std::uint64_t object, EventId peer = {}) {
-    if (observing_) log_access(kind, mode, object, peer);
+    if (recording_) log_access(kind, mode, object, peer);
   }
   void log_access(ObjectKind kind, AccessMode mode, std::uint64_t object, EventId peer) {
     // Field by field: a temporary Access built on the stack and copied in stalls on its
@@ -220,7 +220,7 @@ class Controller final : public StateSource {
 
    private:
     void add(ObjectKind kind, std::uint64_t object, bool plain) {
-      if (!c_.observing_) return;
+      if (!c_.recording_) return;
       std::size_t i = c_.event_.conditions.size();
       c_.event_.conditions.push_back(Access{kind, AccessMode::read, object, {}, 0});
       std::uint64_t bit = std::uint64_t{1} << (i < 63 ? i : 63);
@@ -307,6 +307,9 @@ class Controller final : public StateSource {
   std::string describe_blocked() const;
   void set_abort(Counterexample cx);
   void begin_event(EventId id, bool barrier);  // reset event_ for the next step or firing
+  // Where pid is in enabled_: a replayed step's process must be enabled again.
+  std::size_t enabled_index(std::uint32_t pid) const;
+  [[noreturn]] void nondeterministic(std::uint32_t pid) const;
   // Stop running processes: a counterexample was found. An explorer that observes events
   // lets the others run on, so that every execution it analyses is maximal.
   bool halted() const { return abort_.has_value() && !observing_; }
@@ -384,6 +387,7 @@ class Controller final : public StateSource {
   std::size_t abort_steps_ = 0;
   Process* running_ = nullptr;
   bool observing_ = false;        // strategy.observes_events(): log accesses, pick every step
+  bool recording_ = false;        // observing, and past the replayed prefix: log accesses
   bool tracking_states_ = false;  // strategy.observes_states(): keep what visible_state() hashes
   std::uint64_t causes_ = 0;      // conditions in force (see Consequences)
   EventRecord event_;       // the event being executed (when observing)

@@ -80,6 +80,13 @@ class Strategy {
   // state and hashes what operations return, a cost a stateless explorer does not pay.
   virtual bool observes_states() const { return false; }
   virtual void observe(const EventRecord& /*event*/) {}
+  // The processes the first steps of the coming execution run, if the strategy already knows
+  // what those steps do (an explorer re-running the last execution's prefix): the controller
+  // runs them, and the timer firings up to the next step, without calling pick() or
+  // observe(), and records from that step on. A process it cannot run is a nondeterministic
+  // scenario (std::logic_error). Asked after begin_execution(), of strategies that observe
+  // events; the span lives until the execution ends.
+  virtual std::span<const std::uint32_t> replayed_prefix() { return {}; }
   virtual void set_probe(Probe /*probe*/) {}
   virtual void end_execution(const ExecutionSummary& /*summary*/) {}
   // The seed of the current execution, for reports (0 when not seeded).

@@ -481,12 +481,21 @@ bool Explorer::begin_execution() {
     }
   }
   keep_order(same_events);
+  // The controller runs those events' steps without reporting them (replayed_prefix): what
+  // observe() made of them stays as the last execution left it, and the path's first
+  // entries are where they led.
+  replay_.clear();
+  event_node_.resize(same_events);
+  for (std::size_t node : event_node_) {
+    if (node != kNone) replay_.push_back(path_[node].chosen);
+  }
+  assert(replay_.size() < path_.size() || replay_.empty());
   events_.clear(same_events);
-  event_node_.clear();
+  events_.keep_all();
   pending_sleep_.clear();
-  next_node_ = 0;
+  next_node_ = replay_.size();
   cut_ = false;
-  barrier_since_node_ = false;
+  barrier_since_node_ = same_events != 0 && event_node_.back() == kNone;  // a timer fired since
   hit_.reset();
   return true;
 }

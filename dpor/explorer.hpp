@@ -88,6 +88,7 @@ class Explorer final : public core::Strategy {
   // With a state cache, or for an oracle that compares end states (on_execution).
   bool observes_states() const override;
   void observe(const core::EventRecord& event) override;
+  std::span<const std::uint32_t> replayed_prefix() override { return replay_; }
   void end_execution(const core::ExecutionSummary& summary) override;
   void set_probe(core::Probe probe) override { probe_ = std::move(probe); }
 
@@ -204,6 +205,8 @@ class Explorer final : public core::Strategy {
       ++size_;
     }
     std::size_t size() const { return size_; }
+    // The kept records stand for this execution's first events without being pushed again.
+    void keep_all() { size_ = kept_; }
     // The index of a record of this log, or npos for any other record.
     std::size_t index_of(const core::EventRecord* e) const {
       if (size_ == 0 || e < items_.data() || e >= items_.data() + size_) return static_cast<std::size_t>(-1);
@@ -239,6 +242,7 @@ class Explorer final : public core::Strategy {
   void adopt_spare();
   void return_spare();
   std::vector<std::size_t> event_node_;    // node of each event (npos for barriers)
+  std::vector<std::uint32_t> replay_;      // the pids of the steps the controller replays
   Sleepers pending_sleep_;                 // sleep set for the next new node
   // Race analysis buffers, reused across executions: the happens-before bit matrix, the
   // earlier accesses by object, and which earlier events the current one already depends on.

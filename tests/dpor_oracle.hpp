@@ -133,6 +133,7 @@ inline Exploration explore_parallel_jittered(const std::function<void()>& root, 
     bool observes_events() const override { return true; }
     bool observes_states() const override { return explorer_.observes_states(); }
     void observe(const lockstep::core::EventRecord& event) override { explorer_.observe(event); }
+    std::span<const std::uint32_t> replayed_prefix() override { return explorer_.replayed_prefix(); }
     void set_probe(lockstep::core::Probe probe) override { explorer_.set_probe(std::move(probe)); }
     void end_execution(const lockstep::core::ExecutionSummary& summary) override {
       explorer_.end_execution(summary);
