@@ -182,6 +182,28 @@ TEST_CASE("explore finds the bug and reports statistics", "[dpor]") {
   REQUIRE(clean.executions == 1);
 }
 
+TEST_CASE("exhaustive exploration reports a scenario whose re-run prefix takes another course", "[dpor]") {
+  // The controller re-runs each execution's prefix without the explorer's say
+  // (Strategy::replayed_prefix): a process that cannot run there again must be reported.
+  static int runs = 0;
+  auto drifting = [] {
+    ++runs;
+    ls::Pid me = ls::self();
+    ls::spawn([me] { ls::send(me, 1); });
+    ls::spawn([me] { ls::send(me, 2); });
+    if (runs == 1) ls::spawn([me] { ls::send(me, 3); });  // only in the first execution
+    ls::receive();
+    ls::receive();
+  };
+  for (auto mode : {DporMode::source, DporMode::optimal}) {
+    runs = 0;
+    ls::Options o;
+    o.dpor = mode;
+    o.workers = 1;
+    REQUIRE_THROWS_WITH(ls::explore(drifting, o), Catch::Contains("nondeterministic scenario"));
+  }
+}
+
 TEST_CASE("bounds make the result incomplete, never a pass", "[dpor]") {
   auto three = [] {
     ls::Pid me = ls::self();
