@@ -362,6 +362,8 @@ struct Explorer::Spare {
   std::vector<PathEntry> path;
   std::vector<std::uint64_t> hb_words;
   TouchIndex touches;
+  Order order;
+  std::vector<std::size_t> event_node, seen;
   bool filled = false;
   // Past this many records a buffer is not kept: a thread should not hold on to the memory
   // of one long exploration for the rest of its life.
@@ -382,6 +384,12 @@ void Explorer::adopt_spare() {
   hb_words_ = std::move(spare.hb_words);
   touches_ = std::move(spare.touches);
   touches_.clear();
+  order_ = std::move(spare.order);
+  order_.done = 0;  // ordered nothing of this exploration yet: its first pass starts over
+  event_node_ = std::move(spare.event_node);
+  event_node_.clear();
+  seen_ = std::move(spare.seen);
+  seen_.clear();
 }
 
 void Explorer::return_spare() {
@@ -392,6 +400,9 @@ void Explorer::return_spare() {
   spare.path = std::move(path_);
   spare.hb_words = std::move(hb_words_);
   spare.touches = std::move(touches_);
+  spare.order = std::move(order_);
+  spare.event_node = std::move(event_node_);
+  spare.seen = std::move(seen_);
   spare.filled = true;
 }
 
