@@ -173,16 +173,16 @@ void Controller::after_failed_sync(Process& p) {
   throw BadArg(error);
 }
 
-std::size_t Controller::enabled_index(std::uint32_t pid) const {
-  for (std::size_t i = 0; i < enabled_.size(); ++i) {
-    if (enabled_[i].pid.id == pid) return i;
+std::size_t rerun_index(std::span<const Candidate> enabled, std::uint32_t pid, std::uint64_t step) {
+  for (std::size_t i = 0; i < enabled.size(); ++i) {
+    if (enabled[i].pid.id == pid) return i;
   }
-  nondeterministic(pid);
+  rerun_diverged(pid, step);
 }
 
-void Controller::nondeterministic(std::uint32_t pid) const {
+void rerun_diverged(std::uint32_t pid, std::uint64_t step) {
   throw std::logic_error("nondeterministic scenario: re-running the same prefix, " + Pid{pid, 0}.to_string() +
-                         " cannot run at step " + std::to_string(step_) + " as it could before");
+                         " cannot run at step " + std::to_string(step) + " as it could before");
 }
 
 void Controller::begin_event(EventId id, bool barrier) {
@@ -288,7 +288,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
           }
           continue;
         }
-        if (replayed < replay.size()) nondeterministic(replay[replayed]);
+        if (replayed < replay.size()) rerun_diverged(replay[replayed], step_ + 1);
         break;
       }
       if (step_ >= config_.max_steps) {
@@ -303,7 +303,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
       ++step_;
       std::size_t index = 0;
       if (replayed < replay.size()) {
-        index = enabled_index(replay[replayed++]);
+        index = rerun_index(enabled_, replay[replayed++], step_);
       } else if (enabled_.size() > 1 || observing_) {
         recording_ = observing_;
         index = strategy.pick(Choice{step_, enabled_, tracking_states_ ? this : nullptr});

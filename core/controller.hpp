@@ -307,9 +307,6 @@ class Controller final : public StateSource {
   std::string describe_blocked() const;
   void set_abort(Counterexample cx);
   void begin_event(EventId id, bool barrier);  // reset event_ for the next step or firing
-  // Where pid is in enabled_: a replayed step's process must be enabled again.
-  std::size_t enabled_index(std::uint32_t pid) const;
-  [[noreturn]] void nondeterministic(std::uint32_t pid) const;
   // Stop running processes: a counterexample was found. An explorer that observes events
   // lets the others run on, so that every execution it analyses is maximal.
   bool halted() const { return abort_.has_value() && !observing_; }

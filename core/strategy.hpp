@@ -54,6 +54,12 @@ struct ExecutionSummary {
   std::uint64_t final_state = 0;  // fingerprint of the end state (when states are observed)
 };
 
+// Re-running a prefix, process `pid` runs again at `step` (1-based): its index in `enabled`.
+// If it cannot run there, the scenario is nondeterministic: std::logic_error naming the
+// process and the step (rerun_diverged).
+std::size_t rerun_index(std::span<const Candidate> enabled, std::uint32_t pid, std::uint64_t step);
+[[noreturn]] void rerun_diverged(std::uint32_t pid, std::uint64_t step);
+
 // pick() may return this to abandon the execution (e.g. it is sleep-set blocked).
 inline constexpr std::size_t kAbandon = static_cast<std::size_t>(-1);
 // pick() may return this to end the execution at a state explored before (a state cache

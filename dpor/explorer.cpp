@@ -634,15 +634,9 @@ std::size_t Explorer::pick(const core::Choice& choice) {
   std::size_t k = next_node_++;
   bool after_barrier = barrier_since_node_;
   barrier_since_node_ = false;
-  auto index_of = [&](std::uint32_t pid) -> std::size_t {
-    for (std::size_t i = 0; i < choice.enabled.size(); ++i) {
-      if (choice.enabled[i].pid.id == pid) return i;
-    }
-    throw std::logic_error("nondeterministic scenario: re-running the same prefix, " +
-                           Pid{pid, 0}.to_string() + " cannot run at step " +
-                           std::to_string(choice.step) + " as it could before");
-  };
-  if (k < path_.size()) return index_of(path_[k].chosen);  // replaying the prefix
+  auto index_of = [&](std::uint32_t pid) { return core::rerun_index(choice.enabled, pid, choice.step); };
+  // Within the path: its last node (the steps before it ran as replayed_prefix).
+  if (k < path_.size()) return index_of(path_[k].chosen);
   if (tree_->max_depth != 0 && k >= tree_->max_depth) {
     cut_ = true;
     std::lock_guard lock(tree_->mutex);

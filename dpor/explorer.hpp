@@ -235,8 +235,9 @@ class Explorer final : public core::Strategy {
   };
   EventLog events_;
   // The buffers that grow with an execution's length (events, path, happens-before rows, the
-  // access index, the order's tables), handed from one Explorer to the next on the same thread: explorations of
-  // a few executions otherwise spend a tenth of their time growing them again.
+  // access index, the order's tables), handed from one Explorer to the next on the same
+  // thread: explorations of a few executions otherwise spend a tenth of their time growing
+  // them again.
   struct Spare;
   static Spare& thread_spare();
   void adopt_spare();
