@@ -1156,11 +1156,11 @@ void Explorer::analyse_races() {
     return v;
   };
   // The nodes a cut at a visited state owes a full expansion (see nodes_racing).
-  std::vector<std::size_t> expand;
-  if (hit_) expand = nodes_racing(*hit_);
   // Optimal DPOR cuts only where nothing races (pick_new_node checked): its wakeup trees
   // cannot take a full expansion (docs/exploration.md, "State caching").
-  assert(mode != DporMode::optimal || expand.empty());
+  std::vector<std::size_t> expand;
+  if (hit_ && mode != DporMode::optimal) expand = nodes_racing(*hit_);
+  assert(mode != DporMode::optimal || !hit_ || nodes_racing(*hit_).empty());
   // Storage for the reversed events of this pass, reserved up front so that the sequences
   // can point into it.
   std::vector<EventRecord>& moved = moved_;
@@ -1262,7 +1262,11 @@ std::vector<std::size_t> Explorer::nodes_racing(const Summary& cached, bool firs
   const std::size_t n = events_.size();
   const Order& o = order_;
   HappensBefore hb(hb_words_, o.width);
-  auto frontier = [&](std::uint32_t pid) -> std::size_t {
+  RacingScratch& r = racing_;
+  // Each process's frontier is asked for once per touch: worked out once per call.
+  constexpr std::size_t kUnset = static_cast<std::size_t>(-2);
+  r.frontier.assign(std::max(o.last_of_pid.size(), o.spawned_by.size()) + 1, kUnset);
+  auto frontier_of = [&](std::uint32_t pid) -> std::size_t {
     for (int hops = 0; pid != 0 && hops < 64; ++hops) {
       std::size_t f = pid < o.last_of_pid.size() ? o.last_of_pid[pid] : kNone;
       if (f == kNone && pid < o.spawned_by.size()) f = o.spawned_by[pid];
@@ -1271,6 +1275,12 @@ std::vector<std::size_t> Explorer::nodes_racing(const Summary& cached, bool firs
     }
     return kNone;
   };
+  auto frontier = [&](std::uint32_t pid) -> std::size_t {
+    if (pid >= r.frontier.size()) return frontier_of(pid);
+    std::size_t& f = r.frontier[pid];
+    if (f == kUnset) f = frontier_of(pid);
+    return f;
+  };
   // Prefix event i happens before every event process q has in the cached subtree.
   auto before_future_of = [&](std::size_t i, std::uint32_t q) {
     std::size_t f = frontier(q);
@@ -1278,7 +1288,8 @@ std::vector<std::size_t> Explorer::nodes_racing(const Summary& cached, bool firs
   };
   // Whether some process of the cached subtree has events there that do not happen after
   // prefix event i (they would be in notdep(i)).
-  std::vector<std::uint32_t> future_pids;
+  std::vector<std::uint32_t>& future_pids = r.future_pids;
+  future_pids.clear();
   for (const Summary::Touch& t : cached.touches()) future_pids.push_back(t.pid);
   std::sort(future_pids.begin(), future_pids.end());
   future_pids.erase(std::unique(future_pids.begin(), future_pids.end()), future_pids.end());
@@ -1286,20 +1297,18 @@ std::vector<std::size_t> Explorer::nodes_racing(const Summary& cached, bool firs
     return std::any_of(future_pids.begin(), future_pids.end(), [&](std::uint32_t q) { return !before_future_of(i, q); });
   };
   // The first events of this prefix's own races and disables.
-  std::vector<bool> is_source(n, false);
-  for (const Order::Race& r : o.races) is_source[r.j] = true;
-  for (const Order::Disable& d : o.disables) is_source[d.kill] = true;
-  std::vector<bool> expanded(path_.size(), false);
+  r.is_source.assign(n, 0);
+  for (const Order::Race& race : o.races) r.is_source[race.j] = 1;
+  for (const Order::Disable& d : o.disables) r.is_source[d.kill] = 1;
+  r.expanded.assign(path_.size(), 0);
   std::vector<std::size_t> out;
-  for (std::size_t i = o.last_barrier == kNone ? 0 : o.last_barrier + 1; i < n; ++i) {
+  // Whether event i races with the cached subtree (then its node is owed an expansion).
+  auto races_with_subtree = [&](std::size_t i) {
     const EventRecord& e = events_[i];
-    std::size_t node = event_node_[i];
-    if (e.barrier || node == kNone || expanded[node]) continue;
     // A race of the prefix's own reverses into notdep(i), which would have held the
     // subtree's events too: its initials may be a process that runs only there.
-    bool races = is_source[i] && concurrent_future(i);
+    if (r.is_source[i] && concurrent_future(i)) return true;
     for (const core::Access& a : e.accesses) {
-      if (races) break;
       for (const Summary::Touch& t : cached.touching(a.kind, a.object)) {
         if (t.pid == e.id.pid) continue;
         // A receive's record names the sender it took from in the cached subtree's own
@@ -1309,14 +1318,27 @@ std::vector<std::size_t> Explorer::nodes_racing(const Summary& cached, bool firs
         bool due_receive = a.mode == core::AccessMode::append && t.access.mode == core::AccessMode::consume_due;
         if (!due_receive && (t.access.mode == core::AccessMode::consume || !conflicts(a, e.id, t.access))) continue;
         if (before_future_of(i, t.pid)) continue;
-        races = true;
-        break;
+        return true;
       }
     }
-    if (!races) continue;
-    expanded[node] = true;
+    return false;
+  };
+  const std::size_t from = o.last_barrier == kNone ? 0 : o.last_barrier + 1;
+  auto visit = [&](std::size_t i) {
+    std::size_t node = event_node_[i];
+    if (events_[i].barrier || node == kNone || r.expanded[node] || !races_with_subtree(i)) return false;
+    r.expanded[node] = 1;
     out.push_back(node);
-    if (first_only) break;
+    return true;
+  };
+  if (first_only) {
+    // Whether there is any: the latest events are the likeliest to be concurrent with the
+    // subtree, so the search starts there.
+    for (std::size_t i = n; i-- > from;) {
+      if (visit(i)) break;
+    }
+  } else {
+    for (std::size_t i = from; i < n; ++i) visit(i);
   }
   return out;
 }

@@ -150,7 +150,8 @@ class Explorer final : public core::Strategy {
   // come next, and those racing with this prefix's events would have put backtrack points
   // on it (the pitfall of Yang et al., SPIN 2008). The summary knows what they touched, not
   // in which order: the path nodes of the prefix events one of them could race with, each
-  // once (first_only: the first of them). Needs order_events() over the prefix.
+  // once (first_only: one of them, for whether there is any). Needs order_events() over
+  // the prefix.
   std::vector<std::size_t> nodes_racing(const Summary& cached, bool first_only = false);
   void reverse_race(std::size_t node, Sequence& v);  // v is used up
   bool weak_initial(std::uint32_t pid, const core::EventRecord& event, const Sequence& v) const;
@@ -253,6 +254,12 @@ class Explorer final : public core::Strategy {
   std::vector<Sequence> spare_sequences_;
   Sequence resumed_;                                // drain_deferred's sequence
   std::vector<const core::EventRecord*> overtaken_;  // scratch
+  // nodes_racing's scratch: it runs at each lookup that finds a visited state.
+  struct RacingScratch {
+    std::vector<std::uint32_t> future_pids;
+    std::vector<std::uint8_t> is_source, expanded;
+    std::vector<std::size_t> frontier;  // by pid: kUnset, kNone, or the event index
+  } racing_;
   TouchIndex touches_;
   std::vector<std::size_t> seen_;
   // What order_events() found (with hb_words_): kept for the passes after it.

@@ -35,16 +35,20 @@ void Summary::add(const core::EventRecord& event) {
 }
 
 void Summary::merge(const Summary& other) {
-  if (other.touches_.empty() && other.spawns_.empty()) return;
-  std::vector<Touch> touches;
-  touches.reserve(touches_.size() + other.touches_.size());
-  std::set_union(touches_.begin(), touches_.end(), other.touches_.begin(), other.touches_.end(),
-                 std::back_inserter(touches), before);
-  touches_ = std::move(touches);
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> spawns;
-  std::set_union(spawns_.begin(), spawns_.end(), other.spawns_.begin(), other.spawns_.end(),
-                 std::back_inserter(spawns));
-  spawns_ = std::move(spawns);
+  // Sibling subtrees mostly touch the same things: a merge that adds nothing copies nothing.
+  if (!std::includes(touches_.begin(), touches_.end(), other.touches_.begin(), other.touches_.end(), before)) {
+    std::vector<Touch> touches;
+    touches.reserve(touches_.size() + other.touches_.size());
+    std::set_union(touches_.begin(), touches_.end(), other.touches_.begin(), other.touches_.end(),
+                   std::back_inserter(touches), before);
+    touches_ = std::move(touches);
+  }
+  if (!std::includes(spawns_.begin(), spawns_.end(), other.spawns_.begin(), other.spawns_.end())) {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> spawns;
+    std::set_union(spawns_.begin(), spawns_.end(), other.spawns_.begin(), other.spawns_.end(),
+                   std::back_inserter(spawns));
+    spawns_ = std::move(spawns);
+  }
 }
 
 std::span<const Summary::Touch> Summary::touching(core::ObjectKind kind, std::uint64_t object) const {
