@@ -64,21 +64,21 @@ TEST_CASE("DPOR reaches every trace of the corpus and optimal explores each exac
   }
 }
 
-TEST_CASE("source DPOR reaches every trace, state and bug of 300 random programs", "[dpor]") {
+TEST_CASE("source DPOR reaches every trace, state and bug of random programs", "[dpor]") {
   for_random_programs(300, false, require_sound);
 }
 
-TEST_CASE("optimal DPOR reaches every trace, state and bug of the first 300 random programs each once", "[dpor]") {
+TEST_CASE("optimal DPOR reaches every trace, state and bug of random programs each once", "[dpor]") {
   for_random_programs(300, false, require_optimal);
 }
 
 // The same oracles over programs that also use ETS and the cluster (partitions, heals,
 // node stops and restarts, workers on two nodes).
-TEST_CASE("source DPOR reaches every trace, state and bug of 200 random ETS and cluster programs", "[dpor][cluster]") {
+TEST_CASE("source DPOR reaches every trace, state and bug of random ETS and cluster programs", "[dpor][cluster]") {
   for_random_programs(200, true, require_sound);
 }
 
-TEST_CASE("optimal DPOR reaches every trace, state and bug of 200 random ETS and cluster programs each once", "[dpor][cluster]") {
+TEST_CASE("optimal DPOR reaches every trace, state and bug of random ETS and cluster programs each once", "[dpor][cluster]") {
   for_random_programs(200, true, require_optimal);
 }
 
@@ -402,7 +402,7 @@ TEST_CASE("parallel optimal DPOR finds every trace however its workers interleav
     auto [program, body, none] = lockstep_test::generated_case(seed, 3, false, 20000);
     INFO("program " << seed << ": " << program.describe());
     int misses = 0;
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < lockstep_test::scaled(300); ++i) {
       if (lockstep_test::explore_parallel_with(body, DporMode::optimal, 2).traces != none.traces) ++misses;
       if (lockstep_test::explore_parallel_jittered(body, DporMode::optimal, 2, i).traces != none.traces) ++misses;
     }
@@ -422,7 +422,7 @@ TEST_CASE("parallel optimal DPOR applies the insertions deferred to another work
     INFO("program " << seed << ": " << program.describe());
     int misses = 0;
     std::uint64_t deferred = 0;
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < lockstep_test::scaled(300); ++i) {
       Exploration j = lockstep_test::explore_parallel_jittered(body, DporMode::optimal, 2, 1000 + i);
       if (j.traces != none.traces) ++misses;
       deferred += j.deferred;
@@ -440,7 +440,7 @@ TEST_CASE("parallel optimal DPOR finishes a region's root with the claims below 
   auto [program, body, none] = lockstep_test::generated_case(842, 3, true, 20000);
   INFO("program 842: " << program.describe());
   int misses = 0;
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < lockstep_test::scaled(1000); ++i) {
     if (lockstep_test::explore_parallel_with(body, DporMode::optimal, 3).traces != none.traces) ++misses;
   }
   REQUIRE(misses == 0);

@@ -59,23 +59,23 @@ TEST_CASE("with the state cache every mode reaches the end states and bugs of th
   }
 }
 
-TEST_CASE("with the state cache source DPOR reaches the end states and bugs of 150 random programs", "[dpor][cache]") {
+TEST_CASE("with the state cache source DPOR reaches the end states and bugs of random programs", "[dpor][cache]") {
   require_cache_sound_on_random(150, false, DporMode::source);
 }
 
-TEST_CASE("with the state cache optimal DPOR reaches the end states and bugs of 150 random programs", "[dpor][cache]") {
+TEST_CASE("with the state cache optimal DPOR reaches the end states and bugs of random programs", "[dpor][cache]") {
   require_cache_sound_on_random(150, false, DporMode::optimal);
 }
 
-TEST_CASE("with the state cache optimal DPOR reaches the end states and bugs of 100 random ETS and cluster programs", "[dpor][cache][cluster]") {
+TEST_CASE("with the state cache optimal DPOR reaches the end states and bugs of random ETS and cluster programs", "[dpor][cache][cluster]") {
   require_cache_sound_on_random(100, true, DporMode::optimal);
 }
 
-TEST_CASE("with the state cache plain enumeration reaches the end states and bugs of 40 random programs", "[dpor][cache]") {
+TEST_CASE("with the state cache plain enumeration reaches the end states and bugs of random programs", "[dpor][cache]") {
   require_cache_sound_on_random(40, false, DporMode::none);
 }
 
-TEST_CASE("with the state cache source DPOR reaches the end states and bugs of 100 random ETS and cluster programs", "[dpor][cache][cluster]") {
+TEST_CASE("with the state cache source DPOR reaches the end states and bugs of random ETS and cluster programs", "[dpor][cache][cluster]") {
   require_cache_sound_on_random(100, true, DporMode::source);
 }
 
