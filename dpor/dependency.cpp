@@ -47,19 +47,7 @@ bool state_conflict(AccessMode a, AccessMode b) {
 
 bool conflicts(const Access& a, core::EventId a_id, const Access& b) { return access_conflict(a, a_id, b); }
 
-bool dependent(const EventRecord& first, const EventRecord& second) {
-  if (first.barrier || second.barrier || first.unknown || second.unknown) return true;
-  if (first.id.pid == second.id.pid) return true;
-  // Disjoint footprints: no object in common (a footprint of 0 was not computed: look).
-  if (first.footprint != 0 && second.footprint != 0) {
-    if ((first.footprint & second.footprint) == 0) return false;
-    // No object that one writes and the other touches, nor one whose member one writes and
-    // the other reads whole: reads commute with reads, member writes with member accesses.
-    std::uint64_t shared = (first.write_footprint & second.footprint) | (first.footprint & second.write_footprint) |
-                           (first.member_write_footprint & second.read_footprint) |
-                           (first.read_footprint & second.member_write_footprint);
-    if (shared == 0) return false;
-  }
+bool accesses_conflict(const EventRecord& first, const EventRecord& second) {
   for (const Access& a : first.accesses) {
     // An access to an object the other event does not touch conflicts with none of its.
     // shared_any's reads are left out of footprints (Controller::touch): one conflicts only
