@@ -1264,7 +1264,7 @@ std::vector<std::size_t> Explorer::nodes_racing(const Summary& cached, bool firs
   HappensBefore hb(hb_words_, o.width);
   RacingScratch& r = racing_;
   // Each process's frontier is asked for once per touch: worked out once per call.
-  constexpr std::size_t kUnset = static_cast<std::size_t>(-2);
+  constexpr std::size_t kUnset = RacingScratch::kUnset;
   r.frontier.assign(std::max(o.last_of_pid.size(), o.spawned_by.size()) + 1, kUnset);
   auto frontier_of = [&](std::uint32_t pid) -> std::size_t {
     for (int hops = 0; pid != 0 && hops < 64; ++hops) {

@@ -258,7 +258,8 @@ class Explorer final : public core::Strategy {
   struct RacingScratch {
     std::vector<std::uint32_t> future_pids;
     std::vector<std::uint8_t> is_source, expanded;
-    std::vector<std::size_t> frontier;  // by pid: kUnset, kNone, or the event index
+    static constexpr std::size_t kUnset = static_cast<std::size_t>(-2);
+    std::vector<std::size_t> frontier;  // by pid: kUnset, npos (none), or the event index
   } racing_;
   TouchIndex touches_;
   std::vector<std::size_t> seen_;
