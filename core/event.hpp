@@ -89,6 +89,10 @@ struct EventRecord {
   // live process: had the target died first, it would cascade). A sleeping process whose
   // recorded event is such is not assumed to commute past sequences it is absent from.
   bool heavier_alternative = false;
+  // Not what the event did but what the explorer works out it would do elsewhere (a reversed
+  // race's event moved before the one it raced with): run there, it may do more. An
+  // insertion that rests on such a record is provisional (dpor/sequence_key.hpp).
+  bool predicted = false;
   // One bit per object accessed (footprint_bit): two events whose footprints share no bit
   // touch no common object, so the dependency check can stop there. 0: not computed.
   std::uint64_t footprint = 0;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <unordered_set>
 
 #include "dpor/block_cache.hpp"
 #include "dpor/dependency.hpp"
@@ -61,6 +62,24 @@ std::vector<std::uint32_t> sorted_pids(const Sleepers& sleepers) {
   for (const auto& s : sleepers) pids.push_back(s.first);
   std::sort(pids.begin(), pids.end());
   return pids;
+}
+
+// Whether an event does the same wherever it runs, given its process's history: an operation
+// on shared objects (atomics, ETS, persistent terms: what it touches is named by the call)
+// and nothing else. Any other record may be the state it met: a `stop_node` records only
+// the read of a process's life when that process was already dead, and kills it when moved
+// before its exit, with no condition recorded to say so.
+bool same_anywhere(const EventRecord& e) {
+  if (e.unknown || e.barrier || !e.conditions.empty() || !e.killed.empty() || !e.spawned.empty()) return false;
+  return std::all_of(e.accesses.begin(), e.accesses.end(), [&](const core::Access& a) {
+    switch (a.kind) {
+      case core::ObjectKind::shared_object:
+      case core::ObjectKind::shared_key:
+      case core::ObjectKind::shared_any: return true;
+      case core::ObjectKind::life: return a.mode == core::AccessMode::read && a.object == e.id.pid;  // its own
+      default: return false;
+    }
+  });
 }
 
 // The objects an event may touch, as footprint bits (every bit when not known).
@@ -170,6 +189,15 @@ struct Explorer::TreeNode {
   std::uint64_t state = 0;
   std::shared_ptr<Summary> summary;
   bool after_barrier = false;
+  // Optimal DPOR: the sequences inserted into the wakeup tree here (see sequence_key.hpp),
+  // at most kMaxInserted of them (past that, insertions are checked but not recorded).
+  static constexpr std::size_t kMaxInserted = 1 << 14;
+  std::unique_ptr<std::unordered_set<SequenceKey, SequenceKeyHash>> inserted;
+  bool inserted_before(const SequenceKey& key) const { return inserted && inserted->contains(key); }
+  void record_insertion(const SequenceKey& key) {
+    if (!inserted) inserted = std::make_unique<std::unordered_set<SequenceKey, SequenceKeyHash>>();
+    if (inserted->size() < kMaxInserted) inserted->insert(key);
+  }
 
   // Calls f(sleeper) for each process asleep for the branch claimed `seq`-th here: the
   // inherited ones and the branches claimed before it (explored first in depth-first order).
@@ -199,6 +227,7 @@ class ExplorationTree {
 
   explicit ExplorationTree(const ExplorerConfig& c)
       : mode(c.mode), max_executions(c.max_executions), max_depth(c.max_depth), stop_at_bug(c.stop_at_bug),
+        alone_keying_from(c.alone_keying_from),
         cache(c.state_cache_bytes != 0 ? std::make_unique<StateCache>(c.state_cache_bytes) : nullptr) {}
 
   // The branch to take next at `n` (0 if none): the first unclaimed wakeup child, or the
@@ -265,7 +294,8 @@ class ExplorationTree {
   // `checked`: the sleepers the race analysis checked v against (the path's, at `at`).
   // `leaves` counts the wakeup nodes made: wakeup_nodes under the lock, or the worker's own
   // count for an insertion into its own region (`locked` false: Explorer::end_execution).
-  void insert(Explorer& self, TreeNode& at, Sequence& v, const Explorer::Sleepers& checked,
+  void insert(Explorer& self, TreeNode& at, Sequence& v, const std::optional<SequenceKey>& key,
+              const Explorer::Sleepers& checked,
               std::uint64_t& leaves, bool locked = true);
   // Where an insertion goes on: at the top (`at`, its path's checked sleepers), or resumed
   // at a wakeup node below it (a DeferredInsert).
@@ -274,6 +304,9 @@ class ExplorationTree {
     TreeNode* tree_node = nullptr;  // the tree node of `node`, if one exists
     bool checking = false;          // above every unclaimed branch (see insert)
     bool claimed_offended = false;
+    // The walk's first step did not take a child for commuting with v on a predicted record
+    // (EventRecord::predicted): then the sequence's key is recorded at the top (sequence_key.hpp).
+    bool solid = true;
     core::InlineVector<std::pair<std::uint32_t, const EventRecord*>, 8> inherited;
   };
   // False if it stopped where it would defer to another worker's region without the tree
@@ -309,6 +342,7 @@ class ExplorationTree {
   const std::uint64_t max_executions;
   const std::uint64_t max_depth;
   const bool stop_at_bug;
+  const std::uint64_t alone_keying_from;
   const std::unique_ptr<StateCache> cache;  // null: no state caching
   // Optimal DPOR without a cache: each worker has a region of the tree of its own, below
   // the first node it makes (Explorer::region_root_), explored without the lock.
@@ -873,6 +907,7 @@ void Explorer::flush_own() {
   st.blocked += own_.blocked;
   st.events += own_.events;
   st.max_depth = std::max(st.max_depth, own_.max_depth);
+  st.repeats += own_.repeats;
   own_ = {};
   t.note_size();
 }
@@ -966,7 +1001,7 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
     std::erase_if(reversals, [&](Reversal& r) {
       if (r.node < region_root_) return false;
       materialize_through(r.node);
-      t.insert(*this, *path_[r.node].node, r.v, path_[r.node].sleepers, own_.wakeup_made, false);
+      t.insert(*this, *path_[r.node].node, r.v, r.key, path_[r.node].sleepers, own_.wakeup_made, false);
       recycle(r.v);
       return true;
     });
@@ -994,7 +1029,7 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
       flush_own();
     }
     for (Reversal& r : reversals) {
-      reverse_race(r.node, r.v);
+      reverse_race(r.node, r.v, r.key);
       recycle(r.v);
     }
     if (summary.counterexample && t.stop_at_bug) t.stop_all();
@@ -1109,6 +1144,7 @@ void Explorer::index_event(std::size_t i) {
 void Explorer::keep_order(std::size_t keep) {
   Order& o = order_;
   keep = std::min(keep, o.done);
+  if (identities_.size() > keep) identities_.resize(keep);  // the later records change
   if (keep == 0) {
     o.done = 0;
     return;
@@ -1138,6 +1174,7 @@ void Explorer::keep_order(std::size_t keep) {
 void Explorer::analyse_races() {
   const DporMode mode = tree_->mode;
   std::size_t n = events_.size();
+  ++analysed_;
   order_events();
   HappensBefore hb(hb_words_, order_.width);
   const auto& races = order_.races;
@@ -1233,6 +1270,14 @@ void Explorer::analyse_races() {
       const auto& sleepers = path_[r.node].sleepers;
       bool covered = std::any_of(sleepers.begin(), sleepers.end(),
                                  [&](const Sleeper& s) { return weak_initial(s.first, *s.second, r.v); });
+      if (!covered && keying()) {
+        // Inserted at its node before (sequence_key.hpp): nothing to add. Read without the
+        // lock at the own region's nodes only; ExplorationTree::insert checks the others.
+        r.key = key_of(r.v);
+        const TreeNode* node = path_[r.node].node.get();
+        covered = node != nullptr && owns(r.node) && node->inserted_before(*r.key);
+        if (covered) count_keyed(true);
+      }
       if (covered) recycle(r.v);
       return covered;
     });
@@ -1350,6 +1395,7 @@ std::vector<std::size_t> Explorer::nodes_racing(const Summary& cached, bool firs
 EventRecord Explorer::without_consequences_of(const EventRecord& moved,
                                               const std::vector<const EventRecord*>& overtaken) {
   EventRecord out = moved;
+  out.predicted = !same_anywhere(moved);
   // A receive with an expired timeout that took an overtaken event's message times out.
   for (core::Access& a : out.accesses) {
     if (a.mode != core::AccessMode::consume_due) continue;
@@ -1489,8 +1535,36 @@ bool Explorer::weak_initial(std::uint32_t pid, const EventRecord& event, const S
   return std::none_of(v.begin(), v.end() - 1, [&](const EventRecord* e) { return dependent(event, *e); });
 }
 
+SequenceKey Explorer::key_of(const Sequence& v) {
+  key_words_.clear();
+  for (const EventRecord* e : v) {
+    std::size_t x = ordered_index(e);
+    if (x == kNone) {
+      key_words_.push_back(event_identity(*e));
+      continue;
+    }
+    if (identities_.size() <= x) identities_.resize(x + 1, 0);
+    std::uint64_t& identity = identities_[x];
+    if (identity == 0) identity = event_identity(*e);
+    key_words_.push_back(identity);
+  }
+  return sequence_key(key_words_.data(), key_words_.size());
+}
+
+bool Explorer::keying() const {
+  return keying_ && (tree_->workers > 1 || analysed_ > tree_->alone_keying_from);
+}
+
+void Explorer::count_keyed(bool repeat) {
+  own_.repeats += repeat ? 1 : 0;
+  repeats_ += repeat ? 1 : 0;
+  if (++keyed_ < kKeyedWindow) return;
+  if (repeats_ < kRepeatsWanted) keying_ = false;
+  keyed_ = repeats_ = 0;
+}
+
 // Called with the tree locked.
-void Explorer::reverse_race(std::size_t node, Sequence& v) {
+void Explorer::reverse_race(std::size_t node, Sequence& v, const std::optional<SequenceKey>& key) {
   ExplorationTree& t = *tree_;
   const PathEntry& e = path_[node];
   TreeNode& n = *e.node;
@@ -1506,7 +1580,7 @@ void Explorer::reverse_race(std::size_t node, Sequence& v) {
     return;
   }
   // optimal: insert v into wut(node) (sleepers that cover it were checked by the caller).
-  t.insert(*this, n, v, e.sleepers, t.wakeup_nodes);
+  t.insert(*this, n, v, key, e.sleepers, t.wakeup_nodes);
   t.note_size();
   t.offer(e.node);
 }
@@ -1524,12 +1598,18 @@ void Explorer::reverse_race(std::size_t node, Sequence& v) {
 // weak initial of what is left of v, the branch is exempted from sleeping on it (more
 // exploration, never less); a claimed leaf, whose sleepers are fixed, does not absorb v.
 // Below a branch nobody has claimed, the sequential argument holds again.
-void ExplorationTree::insert(Explorer& self, TreeNode& at, Sequence& v, const Explorer::Sleepers& checked,
-                             std::uint64_t& leaves, bool locked) {
+void ExplorationTree::insert(Explorer& self, TreeNode& at, Sequence& v, const std::optional<SequenceKey>& key,
+                             const Explorer::Sleepers& checked, std::uint64_t& leaves, bool locked) {
   // Above any unclaimed branch. Alone on the tree, insertion only ever descends into
   // branches nobody has claimed, and the path's own sleepers were checked: nothing to do.
   // So it is in a worker's own region: the only claims there are its own path's, and the
   // branch of the path at the reversal's node races with v's last event.
+  // The same sequence inserted here before, solidly: it placed the obligation this one would.
+  if (key) {
+    bool repeat = at.inserted_before(*key);
+    self.count_keyed(repeat);
+    if (repeat) return;
+  }
   bool own = self.owns(at.depth);
   assert(!own || self.path_[self.region_root_].node->wakeup->owner == &self);
   InsertState st{at.wakeup, &at, workers > 1 && !own};
@@ -1537,6 +1617,7 @@ void ExplorationTree::insert(Explorer& self, TreeNode& at, Sequence& v, const Ex
     for (const Explorer::Sleeper& s : at.sleep) st.inherited.push_back(s);
   }
   go_on(self, st, v, &at, &checked, leaves, locked);
+  if (key && st.solid) at.record_insertion(*key);
 }
 
 void ExplorationTree::resume(Explorer& self, Explorer::DeferredInsert& d, Sequence& scratch,
@@ -1682,6 +1763,8 @@ bool ExplorationTree::continue_insert(Explorer& self, InsertState& st, Sequence&
     }
     // v minus the first event of next's process (if v has none, next commutes with v).
     auto it = std::find_if(v.begin(), v.end(), [&](const EventRecord* e) { return e->id.pid == next->pid; });
+    // Taken for commuting with v by its record, which may not be what it will do.
+    if (node == top && it == v.end() && next->record().predicted) st.solid = false;
     if (it != v.end()) v.erase(it);
     node = next;
   }

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "core/strategy.hpp"
+#include "dpor/sequence_key.hpp"
 #include "dpor/state_cache.hpp"
 #include "dpor/touch_index.hpp"
 #include "lockstep/options.hpp"
@@ -53,6 +54,7 @@ struct ExplorerStats {
   std::uint64_t probes = 0;      // partial executions run to learn what a moved event does
   std::uint64_t expansions = 0;  // nodes fully expanded for races with a cached subtree
   std::uint64_t deferred = 0;    // insertions handed to another worker's own region
+  std::uint64_t repeats = 0;     // reversals not inserted: the same sequence was, at their node
   std::string incomplete;        // non-empty: a bound was hit (what, and which option)
   StateCacheStats cache;         // the state cache's (zero without one)
 };
@@ -64,6 +66,9 @@ struct ExplorerConfig {
   std::uint64_t max_depth = 0;       // 0: unbounded
   bool stop_at_bug = false;          // the first counterexample stops every worker
   std::uint64_t state_cache_bytes = 0;  // 0: no state cache
+  // A worker alone on the tree keys its reversals (sequence_key.hpp) from this many
+  // executions on (Explorer::keying); tests set 0, so that small explorations key too.
+  std::uint64_t alone_keying_from = 256;
   static ExplorerConfig from(const Options& options);
 };
 
@@ -129,6 +134,7 @@ class Explorer final : public core::Strategy {
   struct Reversal {
     std::size_t node;
     Sequence v;
+    std::optional<SequenceKey> key;  // optimal mode, while keying_: key_of(v)
   };
 
   bool steal();
@@ -153,8 +159,22 @@ class Explorer final : public core::Strategy {
   // once (first_only: one of them, for whether there is any). Needs order_events() over
   // the prefix.
   std::vector<std::size_t> nodes_racing(const Summary& cached, bool first_only = false);
-  void reverse_race(std::size_t node, Sequence& v);  // v is used up
+  void reverse_race(std::size_t node, Sequence& v, const std::optional<SequenceKey>& key);  // v is used up
   bool weak_initial(std::uint32_t pid, const core::EventRecord& event, const Sequence& v) const;
+  // What tells v from every other sequence (sequence_key.hpp); its events of this execution
+  // are hashed once each (identities_).
+  SequenceKey key_of(const Sequence& v);
+  // Whether reversals get keys: while one in kKeyedWindow of them at least is a repeat (on
+  // lastzero and filesystem none is, and keys cost 3-10% of an execution). Alone on the tree,
+  // a repeat only costs its walk down the wakeup tree, so a worker that is alone starts after
+  // ExplorerConfig::alone_keying_from executions: small explorations never pay. With others,
+  // a repeat can be a branch explored twice, so they start at once. Keys only save work.
+  bool keying_ = true;
+  std::uint64_t keyed_ = 0, repeats_ = 0;  // in the current window
+  std::uint64_t analysed_ = 0;             // executions analysed
+  static constexpr std::uint64_t kKeyedWindow = 1024, kRepeatsWanted = kKeyedWindow / 16;
+  bool keying() const;
+  void count_keyed(bool repeat);
   // An event of the current execution that the race analysis ordered: its index (else npos).
   std::size_t ordered_index(const core::EventRecord* e) const;
   bool happens_before(std::size_t earlier, std::size_t later) const;  // both ordered
@@ -254,6 +274,8 @@ class Explorer final : public core::Strategy {
   std::vector<Sequence> spare_sequences_;
   Sequence resumed_;                                // drain_deferred's sequence
   std::vector<const core::EventRecord*> overtaken_;  // scratch
+  std::vector<std::uint64_t> identities_;           // by event index: event_identity (0: not yet)
+  std::vector<std::uint64_t> key_words_;            // scratch
   // nodes_racing's scratch: it runs at each lookup that finds a visited state.
   struct RacingScratch {
     std::vector<std::uint32_t> future_pids;
@@ -322,7 +344,7 @@ class Explorer final : public core::Strategy {
   std::size_t region_root_ = kNoRegion;
   struct OwnCounts {
     std::uint64_t nodes_made = 0, nodes_done = 0, wakeup_made = 0, wakeup_gone = 0;
-    std::uint64_t executions = 0, blocked = 0, events = 0, max_depth = 0;
+    std::uint64_t executions = 0, blocked = 0, events = 0, max_depth = 0, repeats = 0;
   } own_;
   std::vector<DeferredInsert> deferred_;  // pushed by other workers under the tree's lock
   std::vector<DeferredInsert> draining_;  // taken from deferred_, being applied

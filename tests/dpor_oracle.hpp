@@ -29,6 +29,7 @@ struct Exploration {
   std::uint64_t blocked = 0;
   std::uint64_t cache_hits = 0;         // prefixes cut at a visited state (state cache)
   std::uint64_t deferred = 0;           // parallel: insertions deferred to a worker's own region
+  std::uint64_t repeats = 0;            // reversals not inserted: inserted at their node before
   std::set<std::string> traces;         // canonical forms of the complete executions
   std::set<std::uint64_t> final_states;
   std::set<std::string> bugs;           // counterexample signatures
@@ -82,6 +83,7 @@ inline Exploration explore_with(const std::function<void()>& root, ls::DporMode 
   config.mode = mode;
   config.max_executions = max_executions;
   config.state_cache_bytes = state_cache ? std::uint64_t{1} << 30 : 0;
+  config.alone_keying_from = 0;  // small explorations skip repeated insertions too
   lockstep::dpor::Explorer explorer(config);
   std::mutex m;
   explorer.on_execution = recorder(x, m);
@@ -89,6 +91,7 @@ inline Exploration explore_with(const std::function<void()>& root, ls::DporMode 
   x.executions = explorer.stats().executions;
   x.blocked = explorer.stats().blocked;
   x.cache_hits = explorer.stats().cache.hits;
+  x.repeats = explorer.stats().repeats;
   x.complete = explorer.stats().incomplete.empty();
   for (const auto& c : r.counterexamples) x.bugs.insert(c.signature());
   return x;

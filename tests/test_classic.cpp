@@ -53,6 +53,19 @@ TEST_CASE("filesystem(N) has 2^(N-13) traces", "[dpor][classic]") {
   REQUIRE(sixteen.traces.size() == 8);
 }
 
+// Most of readers' and indexer's reversals are sequences inserted at the same node before
+// (dpor/sequence_key.hpp): they are not inserted again, and each trace is still explored once.
+TEST_CASE("optimal DPOR does not insert a sequence twice at a node, and stays exact", "[dpor][classic]") {
+  auto readers = explore_with(lockstep_classic::readers(4), DporMode::optimal);
+  REQUIRE(readers.executions == 16);
+  REQUIRE(readers.traces.size() == 16);
+  REQUIRE(readers.repeats > 0);
+  auto indexer = explore_with(lockstep_classic::indexer(13), DporMode::optimal);
+  REQUIRE(indexer.executions == 64);
+  REQUIRE(indexer.traces.size() == 64);
+  REQUIRE(indexer.repeats > 0);
+}
+
 TEST_CASE("the classic benchmarks keep their trace counts on 2 workers", "[dpor][classic][parallel]") {
   REQUIRE(lockstep_test::explore_parallel_with(lockstep_classic::readers(4), DporMode::optimal, 2).traces.size() == 16);
   auto lastzero = lockstep_test::explore_parallel_with(lockstep_classic::lastzero(4), DporMode::optimal, 2);
