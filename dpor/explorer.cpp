@@ -295,8 +295,7 @@ class ExplorationTree {
   // `leaves` counts the wakeup nodes made: wakeup_nodes under the lock, or the worker's own
   // count for an insertion into its own region (`locked` false: Explorer::end_execution).
   void insert(Explorer& self, TreeNode& at, Sequence& v, const std::optional<SequenceKey>& key,
-              const Explorer::Sleepers& checked,
-              std::uint64_t& leaves, bool locked = true);
+              const Explorer::Sleepers& checked, std::uint64_t& leaves, bool locked = true);
   // Where an insertion goes on: at the top (`at`, its path's checked sleepers), or resumed
   // at a wakeup node below it (a DeferredInsert).
   struct InsertState {
@@ -1600,16 +1599,16 @@ void Explorer::reverse_race(std::size_t node, Sequence& v, const std::optional<S
 // Below a branch nobody has claimed, the sequential argument holds again.
 void ExplorationTree::insert(Explorer& self, TreeNode& at, Sequence& v, const std::optional<SequenceKey>& key,
                              const Explorer::Sleepers& checked, std::uint64_t& leaves, bool locked) {
-  // Above any unclaimed branch. Alone on the tree, insertion only ever descends into
-  // branches nobody has claimed, and the path's own sleepers were checked: nothing to do.
-  // So it is in a worker's own region: the only claims there are its own path's, and the
-  // branch of the path at the reversal's node races with v's last event.
   // The same sequence inserted here before, solidly: it placed the obligation this one would.
   if (key) {
     bool repeat = at.inserted_before(*key);
     self.count_keyed(repeat);
     if (repeat) return;
   }
+  // Above any unclaimed branch. Alone on the tree, insertion only ever descends into
+  // branches nobody has claimed, and the path's own sleepers were checked: nothing to do.
+  // So it is in a worker's own region: the only claims there are its own path's, and the
+  // branch of the path at the reversal's node races with v's last event.
   bool own = self.owns(at.depth);
   assert(!own || self.path_[self.region_root_].node->wakeup->owner == &self);
   InsertState st{at.wakeup, &at, workers > 1 && !own};
