@@ -29,7 +29,8 @@ inline std::function<void()> counter_server(int clients) {
 }
 
 // n writers each put {:k, 1} into one public ETS table `inserts` times, then tell the root:
-// the table ends the same in every order.
+// the table ends the same in every order. The inserts are blind writes of one object, which
+// commute (docs/dependencies.md): only the orders of the messages to the root are traces.
 inline std::function<void()> idempotent_writes(int writers, int inserts) {
   return [writers, inserts] {
     lockstep::Pid me = lockstep::self();

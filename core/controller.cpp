@@ -517,20 +517,31 @@ void Controller::touch_shared(const SharedAccess& a) {
     // the operation could read is the chain of writes to it, which goes into the caller's
     // local state; a write extends the chain with who wrote (in which local state) over what.
     WriteChains& w = write_chains_[a.object];
-    std::uint64_t* key = a.whole_object ? nullptr : &w.keys[a.key];
-    std::uint64_t seen = key == nullptr ? w.contents() : mix(w.whole, *key);
-    record_result(seen);
+    KeyChain* key = a.whole_object ? nullptr : &w.keys[a.key];
+    std::uint64_t seen = key == nullptr ? w.contents() : mix(w.whole, key->value());
+    // A blind write that commutes with its like reads nothing (SharedAccess::commutes).
+    bool commuting = a.write && key != nullptr && a.commutes != 0;
+    if (!commuting) record_result(seen);
     if (a.write) {
       Process* writer = find(event_.id.pid);
-      std::uint64_t entry = mix(mix((std::uint64_t{event_.id.pid} << 32) | event_.id.index,
-                                    writer != nullptr ? writer->local : 0),
-                                seen);
+      std::uint64_t entry = mix((std::uint64_t{event_.id.pid} << 32) | event_.id.index,
+                                writer != nullptr ? writer->local : 0);
       if (key == nullptr) {
-        w.whole = mix(w.whole, entry);
+        w.whole = mix(w.whole, mix(entry, seen));
       } else {
-        w.key_sum -= Fingerprint::spread(*key);
-        *key = mix(*key, entry);
-        w.key_sum += Fingerprint::spread(*key);
+        w.key_sum -= Fingerprint::spread(key->value());
+        if (!commuting) {
+          key->chain = mix(key->value(), mix(entry, seen));
+          key->run_commutes = 0;
+        } else {
+          if (key->run_commutes != a.commutes) {
+            key->chain = key->value();
+            key->run_commutes = a.commutes;
+            key->run_sum = 0;
+          }
+          key->run_sum += Fingerprint::spread(entry);
+        }
+        w.key_sum += Fingerprint::spread(key->value());
       }
     }
   }
@@ -544,6 +555,7 @@ void Controller::touch_shared(const SharedAccess& a) {
   } else {
     touch(ObjectKind::shared_object, a.write ? AccessMode::member_write : AccessMode::member_read, a.object);
     touch(ObjectKind::shared_key, a.write ? AccessMode::write : AccessMode::read, mix(a.object, a.key));
+    if (recording_ && a.write) event_.accesses.back().commutes = a.commutes;
   }
 }
 

@@ -222,13 +222,16 @@ class Controller final : public StateSource {
     void add(ObjectKind kind, std::uint64_t object, bool plain) {
       if (!c_.recording_) return;
       std::size_t i = c_.event_.conditions.size();
-      c_.event_.conditions.push_back(Access{kind, AccessMode::read, object, {}, 0});
-      std::uint64_t bit = std::uint64_t{1} << (i < 63 ? i : 63);
+      Access& c = c_.event_.conditions.emplace_back();
+      c.kind = kind;
+      c.mode = AccessMode::read;
+      c.object = object;
+      std::uint32_t bit = core::cause_bit(i);
       c_.causes_ |= bit;
-      if (plain && i < 63) c_.event_.plain_alternative |= bit;
+      if (plain && i < 31) c_.event_.plain_alternative |= bit;
     }
     Controller& c_;
-    std::uint64_t saved_;
+    std::uint32_t saved_;
   };
   // A value a model operation returned after its sync point: part of the step's label (the
   // process's local state), so different reads make different states. No-op unless the
@@ -359,10 +362,18 @@ class Controller final : public StateSource {
   // nif_sync objects whose contents no component hashes: the writes applied to them, per key
   // and to the whole object (a write's entry hashes what it saw, so equal chains mean equal
   // contents).
+  // A key's writes: a chain, except that a run of writes that commute with one another
+  // (SharedAccess::commutes, one value) goes into a sum, the same in either order.
+  struct KeyChain {
+    std::uint64_t chain = 0;
+    std::uint64_t run_commutes = 0;  // the value the run's writes carry; 0: no run
+    std::uint64_t run_sum = 0;
+    std::uint64_t value() const { return run_commutes == 0 ? chain : mix(chain, mix(run_commutes, run_sum)); }
+  };
   struct WriteChains {
     std::uint64_t whole = 0;
-    std::unordered_map<std::uint64_t, std::uint64_t> keys;
-    std::uint64_t key_sum = 0;  // sum of Fingerprint::spread(chain) over keys
+    std::unordered_map<std::uint64_t, KeyChain> keys;
+    std::uint64_t key_sum = 0;  // sum of Fingerprint::spread(value()) over keys
     std::uint64_t contents() const { return mix(whole, key_sum); }
   };
   std::unordered_set<std::uint64_t> content_hashed_;
@@ -386,7 +397,7 @@ class Controller final : public StateSource {
   bool observing_ = false;        // strategy.observes_events(): log accesses, pick every step
   bool recording_ = false;        // observing, and past the replayed prefix: log accesses
   bool tracking_states_ = false;  // strategy.observes_states(): keep what visible_state() hashes
-  std::uint64_t causes_ = 0;      // conditions in force (see Consequences)
+  std::uint32_t causes_ = 0;      // conditions in force (see Consequences)
   EventRecord event_;       // the event being executed (when observing)
   std::uint64_t result_label_ = 0;  // hash of what event_ returned (see record_result)
   std::int64_t clock_ = 0;

@@ -51,13 +51,22 @@ enum class AccessMode : std::uint8_t {
 struct Access {
   ObjectKind kind;
   AccessMode mode;
-  std::uint64_t object;  // pid, name hash, ref, ...
-  EventId peer;          // consume: the event that sent the message
   // Non-zero for a consequence: an access the event made only because of the state it met
   // (a kill and its cascade, where a named send landed). Bit i names the i-th entry of
-  // EventRecord::conditions that decided it; bit 63 stands for "some condition past 62".
-  std::uint64_t causes = 0;
+  // EventRecord::conditions that decided it (cause_bit); bit 31 stands for "some condition
+  // past 30". 32 bits, so that the record stays 32 bytes with `commutes`.
+  std::uint32_t causes = 0;
+  std::uint64_t object;  // pid, name hash, ref, ...
+  EventId peer;          // consume: the event that sent the message
+  // A write only: non-zero when the write commutes with every other write of the object that
+  // carries the same value (SharedAccess::commutes: an ETS insert of one object, atomics
+  // adds). 0: an ordinary write, ordered with every other.
+  std::uint64_t commutes = 0;
 };
+static_assert(sizeof(Access) == 32, "records copy accesses by the dozen: keep them at half a cache line");
+
+// The bit of Access::causes (and EventRecord::plain_alternative) that names condition i.
+inline std::uint32_t cause_bit(std::size_t i) { return std::uint32_t{1} << (i < 31 ? i : 31); }
 
 // Reads (of the whole object or of one member) commute with reads; member accesses commute
 // with member accesses (dpor/dependency.cpp has the full relation). The footprints and the
@@ -112,7 +121,7 @@ struct EventRecord {
   InlineVector<Access, 3> conditions;       // the state (kind, object) that decided consequences
   // Bit i set: had condition i gone the other way, the event would have done only its
   // unconditional accesses (e.g. `link` to a live process instead of a dead one).
-  std::uint64_t plain_alternative = 0;
+  std::uint32_t plain_alternative = 0;
   InlineVector<std::uint32_t, 2> killed;    // processes this event killed (other than itself)
 };
 

@@ -70,7 +70,7 @@ struct PendingOp {
     return *this;
   }
 };
-static_assert(sizeof(PendingOp) == 176, "PendingOp changed: update PendingOp::reset");
+static_assert(sizeof(PendingOp) == 184, "PendingOp changed: update PendingOp::reset");
 
 struct OpResult {
   Term term;

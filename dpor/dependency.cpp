@@ -22,7 +22,11 @@ bool state_conflict(AccessMode a, AccessMode b) {
 // The relation on accesses, inlined into dependent()'s loops (its hottest code).
 [[gnu::always_inline]] inline bool access_conflict(const Access& a, core::EventId a_id, const Access& b) {
   if (a.kind != b.kind || a.object != b.object) return false;
-  if (a.kind != ObjectKind::mailbox) return state_conflict(a.mode, b.mode);
+  if (a.kind != ObjectKind::mailbox) {
+    // Two writes that carry one commuting value leave the object the same in either order,
+    // and neither returns what it met (Access::commutes).
+    return state_conflict(a.mode, b.mode) && (a.commutes == 0 || a.commutes != b.commutes);
+  }
   switch (a.mode) {
     case AccessMode::append:
       // Two sends to one mailbox: their order is the order of the messages in it.

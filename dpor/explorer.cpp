@@ -1407,14 +1407,14 @@ EventRecord Explorer::without_consequences_of(const EventRecord& moved,
     }
   }
   if (moved.conditions.empty()) return out;
-  std::uint64_t stale = 0;  // conditions an overtaken event wrote
+  std::uint32_t stale = 0;  // conditions an overtaken event wrote
   for (std::size_t c = 0; c < moved.conditions.size(); ++c) {
     for (const EventRecord* o : overtaken) {
       bool hit = std::any_of(o->accesses.begin(), o->accesses.end(), [&](const core::Access& a) {
         return conflicts(a, o->id, moved.conditions[c]);
       });
       if (hit) {
-        stale |= std::uint64_t{1} << (c < 63 ? c : 63);
+        stale |= core::cause_bit(c);
         break;
       }
     }

@@ -15,14 +15,17 @@ std::uint64_t fold(std::uint64_t h, std::uint64_t x) {
   return h ^ (h >> 29);
 }
 
-// Two words for the usual access, four for a receive's (which message) or a consequence's.
+// Two words for the usual access, up to five for a receive's (which message), a
+// consequence's or a commuting write's.
 std::uint64_t fold(std::uint64_t h, const core::Access& a) {
   bool peer = a.peer.pid != 0 || a.peer.index != 0;
   h = fold(h, a.object);
   h = fold(h, static_cast<std::uint64_t>(a.kind) | (static_cast<std::uint64_t>(a.mode) << 8) |
-                  (std::uint64_t{peer} << 16) | (std::uint64_t{a.causes != 0} << 17));
+                  (std::uint64_t{peer} << 16) | (std::uint64_t{a.causes != 0} << 17) |
+                  (std::uint64_t{a.commutes != 0} << 18));
   if (peer) h = fold(h, (std::uint64_t{a.peer.pid} << 32) | a.peer.index);
   if (a.causes != 0) h = fold(h, a.causes);
+  if (a.commutes != 0) h = fold(h, a.commutes);
   return h;
 }
 

@@ -20,6 +20,7 @@ bool subset(std::span<const std::uint32_t> small, std::span<const std::uint32_t>
 void Summary::add(const core::EventRecord& event) {
   auto keep = [&](core::Access a) {
     a.causes = 0;
+    a.commutes = 0;  // one write stands for all its values: conflicting with each is safe
     Touch t{event.id.pid, a};
     auto at = std::lower_bound(touches_.begin(), touches_.end(), t, before);
     if (at == touches_.end() || !same(*at, t)) touches_.insert(at, t);

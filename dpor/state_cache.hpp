@@ -33,7 +33,7 @@ class Summary {
  public:
   struct Touch {
     std::uint32_t pid;
-    core::Access access;  // causes cleared: only what was touched, and how
+    core::Access access;  // causes and commutes cleared: only what was touched, and how
   };
   void add(const core::EventRecord& event);
   void merge(const Summary& other);

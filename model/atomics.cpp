@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/controller.hpp"
+#include "core/mix.hpp"
 #include "lockstep/errors.hpp"
 #include "lockstep/process.hpp"
 #include "lockstep/shared_sync.hpp"
@@ -41,10 +42,16 @@ std::int64_t& slot(Array::Storage& s, std::size_t i, const char* op) {
 
 // `op` is an atom made once per operation (atom() takes the atom table's lock).
 // Inline: each frame between the scenario and the switch costs (core/fiber.hpp).
-[[gnu::always_inline]] inline void sync(const Array::Storage& s, const Term& op, std::size_t i, bool write) {
+// `commutes`: SharedAccess::commutes, for the blind writes (put, add, sub).
+[[gnu::always_inline]] inline void sync(const Array::Storage& s, const Term& op, std::size_t i, bool write,
+                                        std::uint64_t commutes = 0) {
   core::shared_sync(op, static_cast<std::int64_t>(i),
-                    SharedAccess{.object = s.object, .key = i, .whole_object = false, .write = write});
+                    SharedAccess{.object = s.object, .key = i, .whole_object = false, .write = write,
+                                 .commutes = commutes});
 }
+// Adds and subs commute whatever they add; puts commute with puts of the same value.
+constexpr std::uint64_t kAdds = 0x6164647375627331ULL;
+std::uint64_t put_of(std::int64_t v) { return core::mix(0x7075747075747331ULL, static_cast<std::uint64_t>(v)) | 1; }
 }  // namespace
 
 Array new_array(std::size_t n) {
@@ -68,16 +75,25 @@ std::int64_t Array::get(std::size_t i) const {
 }
 void Array::put(std::size_t i, std::int64_t v) const {
   static const Term op = atom("atomics_put");
-  sync(*storage_, op, i, true);
+  sync(*storage_, op, i, true, put_of(v));
   slot(*storage_, i, "put") = v;
 }
-void Array::add(std::size_t i, std::int64_t d) const { add_get(i, d); }
+// add and sub return nothing: blind, so they commute with one another (add_get does not).
+void Array::add(std::size_t i, std::int64_t d) const {
+  static const Term op = atom("atomics_add");
+  sync(*storage_, op, i, true, kAdds);
+  slot(*storage_, i, "add") += d;
+}
+void Array::sub(std::size_t i, std::int64_t d) const {
+  static const Term op = atom("atomics_sub");
+  sync(*storage_, op, i, true, kAdds);
+  slot(*storage_, i, "sub") -= d;
+}
 std::int64_t Array::add_get(std::size_t i, std::int64_t d) const {
   static const Term op = atom("atomics_add");
   sync(*storage_, op, i, true);
   return model::returned(slot(*storage_, i, "add") += d);
 }
-void Array::sub(std::size_t i, std::int64_t d) const { sub_get(i, d); }
 std::int64_t Array::sub_get(std::size_t i, std::int64_t d) const {
   static const Term op = atom("atomics_sub");
   sync(*storage_, op, i, true);

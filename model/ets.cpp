@@ -110,7 +110,11 @@ std::string describe(Ref id) { return Term(id).to_string(); }
 struct Touch {
   const Term* key = nullptr;  // null: the whole table
   bool write = false;
+  std::uint64_t commutes = 0;  // a blind write of the key: SharedAccess::commutes
 };
+
+// SharedAccess::commutes of the blind write `op` of `what` (never 0).
+std::uint64_t blind(const Term& op, std::uint64_t what) { return core::mix(op.hash(), what) | 1; }
 
 // The sync point of an operation, then the table it finds there (badarg if gone or the
 // caller lacks the access right).
@@ -123,6 +127,7 @@ struct Touch {
   if (touch.key != nullptr) {
     access.key = touch.key->hash();
     access.whole_object = false;
+    access.commutes = touch.commutes;
     core::shared_sync(kind, std::move(label), *touch.key, access);
   } else {
     core::shared_sync(kind, std::move(label), access);
@@ -297,10 +302,17 @@ Touch insert_touch(Ref id, const std::vector<Term>& objects) {
 
 bool Table::insert(const std::vector<Term>& objects) const {
   static const Term kind = atom("ets_insert");
-  TableState& t = enter(id_, kind, insert_touch(id_, objects));
+  // Inserts of the same objects commute: in either order the key ends with them (a set
+  // replaces, a bag keeps one copy, a duplicate bag two alike), and insert returns true.
+  Touch touch = insert_touch(id_, objects);
+  std::uint64_t what = objects.size();
+  for (const Term& o : objects) what = core::mix(what, o.hash());
+  touch.commutes = blind(kind, what);
+  TableState& t = enter(id_, kind, touch);
   for (const Term& o : objects) put(t, o);
   return true;
 }
+
 
 bool Table::insert_new(Term object) const { return insert_new(std::vector<Term>{std::move(object)}); }
 
@@ -343,13 +355,13 @@ bool Table::member(const Term& key) const {
 
 void Table::remove(const Term& key) const {
   static const Term kind = atom("ets_delete");
-  erase_key(enter(id_, kind, Touch{&key, true}), key);
+  erase_key(enter(id_, kind, Touch{&key, true, blind(kind, 0)}), key);  // deletes of a key commute
 }
 
 void Table::delete_object(const Term& object) const {
   static const Term kind = atom("ets_delete_object");
   const Term& key = key_of(object, keypos_of(id_));
-  TableState& t = enter(id_, kind, Touch{&key, true});
+  TableState& t = enter(id_, kind, Touch{&key, true, blind(kind, object.hash())});  // as insert
   auto it = t.rows.find(key);
   if (it == t.rows.end()) return;
   std::size_t before = it->second.size();

@@ -34,7 +34,8 @@ struct Stores final : core::Controller::ExitObserver {
 };
 using Store = std::map<Term, Term>;
 
-Store& sync(const char* op, const Term& key, bool write) {
+// `commutes`: SharedAccess::commutes, for a blind write.
+Store& sync(const char* op, const Term& key, bool write, std::uint64_t commutes = 0) {
   core::Process& p = core::Controller::current("persistent_term");
   Stores& stores = p.controller->execution_local<Stores>();
   if (!stores.observing) {
@@ -44,12 +45,16 @@ Store& sync(const char* op, const Term& key, bool write) {
   }
   core::shared_sync(atom(op), key,
                     SharedAccess{.object = kObject, .key = core::mix(p.pid.node, key.hash()), .whole_object = false,
-                                 .write = write});
+                                 .write = write, .commutes = commutes});
   return stores.by_node[p.pid.node];
 }
 }  // namespace
 
-void put(Term key, Term value) { sync("persistent_term_put", key, true)[key] = std::move(value); }
+// Puts of one value to a key commute (put returns nothing).
+void put(Term key, Term value) {
+  std::uint64_t commutes = core::mix(0x7074707574707431ULL, value.hash()) | 1;
+  sync("persistent_term_put", key, true, commutes)[key] = std::move(value);
+}
 
 Term get(Term key) {
   Store& store = sync("persistent_term_get", key, false);

@@ -191,8 +191,8 @@ struct GeneratedCase {
   std::function<void()> body;
   Exploration none;
 };
-inline GeneratedCase generated_case(std::uint64_t seed, int ops, bool extended, std::uint64_t max_schedules) {
-  GeneratedCase c{generate_program(seed, 2, ops, extended), {}, {}};
+inline GeneratedCase generated_case(std::uint64_t seed, int ops, Family family, std::uint64_t max_schedules) {
+  GeneratedCase c{generate_program(seed, 2, ops, family), {}, {}};
   c.body = as_scenario(c.program);
   c.none = explore_with(c.body, ls::DporMode::none, max_schedules);
   return c;
@@ -200,13 +200,13 @@ inline GeneratedCase generated_case(std::uint64_t seed, int ops, bool extended, 
 // Calls check(body, none) for the first `count` generated programs (from seed 1 on) small
 // enough for the brute-force oracle, and requires that DPOR's reduction is real over them.
 template <typename Check>
-void for_random_programs(int count, bool extended, Check check) {
+void for_random_programs(int count, Family family, Check check) {
   count = scaled(count);
   int checked = 0;
   std::uint64_t traces = 0, schedules = 0;
   for (std::uint64_t seed = 1; checked < count; ++seed) {
     REQUIRE(seed < 3000);  // the generator must keep producing programs small enough
-    auto [program, body, none] = generated_case(seed, 3, extended, 3000);
+    auto [program, body, none] = generated_case(seed, 3, family, 3000);
     if (!none.complete) continue;  // too many schedules for the brute-force oracle
     INFO("seed " << seed << "\n" << program.describe());
     check(body, none);
@@ -221,13 +221,13 @@ void for_random_programs(int count, bool extended, Check check) {
 // `seeds`) of seeds 0, 1, ... with up to `ops` operations each; check(body, none) for every
 // one with at most 20,000 schedules. Returns how many were checked.
 template <typename Check>
-std::uint64_t for_oracle_programs(std::uint64_t seeds, int ops, bool extended, Check check) {
+std::uint64_t for_oracle_programs(std::uint64_t seeds, int ops, Family family, Check check) {
   if (const char* env = std::getenv("LOCKSTEP_ORACLE_SEEDS")) seeds = std::strtoull(env, nullptr, 10);
   std::uint64_t programs = 0;
   for (std::uint64_t seed = 0; seed < seeds; ++seed) {
-    auto [program, body, none] = generated_case(seed, ops, extended, 20000);
+    auto [program, body, none] = generated_case(seed, ops, family, 20000);
     if (!none.complete) continue;
-    INFO("seed " << seed << " ops " << ops << (extended ? " extended" : "") << "\n" << program.describe());
+    INFO("seed " << seed << " ops " << ops << describe(family) << "\n" << program.describe());
     check(body, none);
     ++programs;
   }

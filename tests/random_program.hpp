@@ -22,24 +22,40 @@ struct RandomOp {
     send, receive_any, receive_value, register_self, unregister, whereis, monitor, link,
     exit_signal, trap_exit, alive, shared_read, shared_write, shared_size, send_after, now,
     send_named, demonitor_flush, kinds,
-    // With `extended` programs only (so that the default programs stay as they were): ETS
+    // With Family::cluster programs only (so that the plain programs stay as they were): ETS
     // and the cluster. Workers alternate between :nonode@nohost and :a@host.
-    ets_write = kinds, ets_read, ets_size, partition, heal, stop_node, start_node, extended_kinds
+    ets_write = kinds, ets_read, ets_size, partition, heal, stop_node, start_node, extended_kinds,
+    // With Family::shared programs only: blind writes, which commute with their like
+    // (SharedAccess::commutes), among the reads and ordinary writes of the same objects.
+    atomics_put = extended_kinds, atomics_add, atomics_get, atomics_add_get, ets_delete, blind_write,
+    shared_kinds
   };
   Kind kind;
   int a = 0;  // target process index / name / object / value
   int b = 0;  // value / key / reason
 };
 
+// Which operations a generated program draws from.
+enum class Family {
+  plain,    // messages, names, links, monitors, exits, timers, a user's nif_sync object
+  cluster,  // those, ETS and the cluster
+  shared,   // shared state: ETS, an atomics array and a user's object, with blind writes
+};
+inline const char* describe(Family f) {
+  return f == Family::plain ? "" : f == Family::cluster ? " (ETS and cluster)" : " (shared state)";
+}
+
 struct RandomProgram {
   std::vector<std::vector<RandomOp>> scripts;  // [0] is the root's
-  bool extended = false;
+  Family family = Family::plain;
   std::string describe() const {
     static const char* names[] = {"send", "receive", "receive_value", "register", "unregister",
                                   "whereis", "monitor", "link", "exit", "trap_exit", "alive",
                                   "shared_read", "shared_write", "shared_size", "send_after",
                                   "now", "send_named", "demonitor_flush", "ets_write", "ets_read",
-                                  "ets_size", "partition", "heal", "stop_node", "start_node"};
+                                  "ets_size", "partition", "heal", "stop_node", "start_node",
+                                  "atomics_put", "atomics_add", "atomics_get", "atomics_add_get",
+                                  "ets_delete", "blind_write"};
     std::string out;
     for (std::size_t p = 0; p < scripts.size(); ++p) {
       out += "P" + std::to_string(p + 1) + ":";
@@ -53,17 +69,28 @@ struct RandomProgram {
 };
 
 inline RandomProgram generate_program(std::uint64_t seed, int max_workers = 2, int max_ops = 3,
-                                      bool extended = false) {
+                                      Family family = Family::plain) {
+  // The shared-state family: its own operations, and the shared ones of the others.
+  static const RandomOp::Kind shared_ops[] = {
+      RandomOp::shared_read, RandomOp::shared_write, RandomOp::shared_size, RandomOp::ets_write,
+      RandomOp::ets_read,    RandomOp::ets_size,     RandomOp::atomics_put, RandomOp::atomics_add,
+      RandomOp::atomics_get, RandomOp::atomics_add_get, RandomOp::ets_delete, RandomOp::blind_write,
+      RandomOp::send,        RandomOp::receive_any};
   lockstep::core::Rng rng(seed);
   RandomProgram prog;
-  prog.extended = extended;
+  prog.family = family;
   int procs = 2 + static_cast<int>(rng.below(static_cast<std::uint64_t>(max_workers)));
   for (int p = 0; p < procs; ++p) {
     std::vector<RandomOp> script;
     int ops = 1 + static_cast<int>(rng.below(static_cast<std::uint64_t>(max_ops)));
     for (int i = 0; i < ops; ++i) {
       RandomOp op;
-      op.kind = static_cast<RandomOp::Kind>(rng.below(extended ? RandomOp::extended_kinds : RandomOp::kinds));
+      if (family == Family::shared) {
+        op.kind = shared_ops[rng.below(std::size(shared_ops))];
+      } else {
+        op.kind = static_cast<RandomOp::Kind>(
+            rng.below(family == Family::cluster ? RandomOp::extended_kinds : RandomOp::kinds));
+      }
       op.a = static_cast<int>(rng.below(static_cast<std::uint64_t>(procs)));
       op.b = static_cast<int>(rng.below(3));
       script.push_back(op);
@@ -81,12 +108,23 @@ inline const ls::Term& node_a() {
   return a;
 }
 
-// The ETS and cluster operations of extended programs; false if `op` is not one.
-inline bool run_extended(const RandomOp& op, const std::optional<ls::ets::Table>& table,
-                         const std::function<void(std::int64_t)>& fold) {
+// The objects of the families beyond the plain one.
+struct Objects {
+  std::optional<ls::ets::Table> table;
+  std::optional<ls::atomics::Array> array;
+};
+
+// The ETS, cluster and atomics operations; false if `op` is not one.
+inline bool run_extended(const RandomOp& op, const Objects& objects, const std::function<void(std::int64_t)>& fold) {
   namespace cl = ls::cluster;
+  const std::optional<ls::ets::Table>& table = objects.table;
   try {
     switch (op.kind) {
+      case RandomOp::atomics_put: objects.array->put(static_cast<std::size_t>(op.b), op.a); return true;
+      case RandomOp::atomics_add: objects.array->add(static_cast<std::size_t>(op.b), op.a + 1); return true;
+      case RandomOp::atomics_get: fold(objects.array->get(static_cast<std::size_t>(op.b))); return true;
+      case RandomOp::atomics_add_get: fold(objects.array->add_get(static_cast<std::size_t>(op.b), 1)); return true;
+      case RandomOp::ets_delete: table->remove(op.b); return true;
       case RandomOp::ets_write: table->insert(ls::tuple(op.b, op.a)); return true;
       case RandomOp::ets_read: {
         auto found = table->lookup(op.b);
@@ -109,7 +147,7 @@ inline bool run_extended(const RandomOp& op, const std::optional<ls::ets::Table>
 }
 
 inline void run_script(const std::vector<RandomOp>& script, std::map<int, std::int64_t>& shared,
-                       const std::optional<ls::ets::Table>& table = std::nullopt) {
+                       const Objects& objects = {}) {
   std::int64_t acc = 0;
   auto fold = [&acc](std::int64_t v) { acc = acc * 31 + v + 1; };
   auto pid = [](int i) { return ls::Pid{static_cast<std::uint32_t>(i + 1), 0}; };
@@ -153,6 +191,12 @@ inline void run_script(const std::vector<RandomOp>& script, std::map<int, std::i
                                          .whole_object = false, .write = true});
         shared[op.b] = op.a + 1;
         break;
+      case RandomOp::blind_write:  // the same, declared blind: writes of one value commute
+        ls::nif_sync(ls::atom("blind_write"), {.object = 1, .key = static_cast<std::uint64_t>(op.b),
+                                               .whole_object = false, .write = true,
+                                               .commutes = static_cast<std::uint64_t>(op.a + 1)});
+        shared[op.b] = op.a + 1;
+        break;
       case RandomOp::shared_size: {
         ls::nif_sync(ls::atom("size"), {.object = 1, .whole_object = true, .write = false});
         std::int64_t nonzero = 0;
@@ -166,7 +210,7 @@ inline void run_script(const std::vector<RandomOp>& script, std::map<int, std::i
       case RandomOp::demonitor_flush:
         if (!monitors.empty()) ls::demonitor(monitors.back(), true);
         break;
-      default: run_extended(op, table, fold); break;
+      default: run_extended(op, objects, fold); break;
     }
   }
   ls::send(ls::self(), ls::tuple(ls::atom("acc"), acc));
@@ -176,17 +220,18 @@ inline void run_script(const std::vector<RandomOp>& script, std::map<int, std::i
 inline std::function<void()> as_scenario(const RandomProgram& prog) {
   return [prog] {
     auto shared = std::make_shared<std::map<int, std::int64_t>>();
-    std::optional<ls::ets::Table> table;
-    if (prog.extended) {
-      ls::cluster::add_node(detail::node_a());
-      table = ls::ets::new_table(ls::atom("t"), {.access = ls::ets::Access::public_});
+    detail::Objects objects;
+    if (prog.family == Family::cluster) ls::cluster::add_node(detail::node_a());
+    if (prog.family != Family::plain) {
+      objects.table = ls::ets::new_table(ls::atom("t"), {.access = ls::ets::Access::public_});
     }
+    if (prog.family == Family::shared) objects.array = ls::atomics::new_array(3);
     for (std::size_t w = 1; w < prog.scripts.size(); ++w) {
-      ls::Term node = prog.extended && w % 2 == 1 ? detail::node_a() : ls::Term();
-      ls::spawn([script = prog.scripts[w], shared, table] { detail::run_script(script, *shared, table); },
+      ls::Term node = prog.family == Family::cluster && w % 2 == 1 ? detail::node_a() : ls::Term();
+      ls::spawn([script = prog.scripts[w], shared, objects] { detail::run_script(script, *shared, objects); },
                 {.node = node});
     }
-    detail::run_script(prog.scripts[0], *shared, table);
+    detail::run_script(prog.scripts[0], *shared, objects);
   };
 }
 

@@ -37,10 +37,10 @@ void collect_events(const std::function<void()>& body, std::vector<EventRecord>&
 }
 
 // Every event of the explored executions of the first `count` random programs.
-std::vector<EventRecord> events_of_random_programs(int count, bool extended) {
+std::vector<EventRecord> events_of_random_programs(int count, lockstep_test::Family family) {
   std::vector<EventRecord> all;
   for (int seed = 1; seed <= count; ++seed) {
-    auto program = lockstep_test::generate_program(static_cast<std::uint64_t>(seed), 2, 3, extended);
+    auto program = lockstep_test::generate_program(static_cast<std::uint64_t>(seed), 2, 3, family);
     collect_events(lockstep_test::as_scenario(program), all);
   }
   return all;
@@ -70,17 +70,27 @@ void require_shortcuts_agree(const std::vector<EventRecord>& events, std::size_t
 }  // namespace
 
 TEST_CASE("footprint shortcuts decide dependency as comparing every access does", "[dpor]") {
-  require_shortcuts_agree(events_of_random_programs(60, false), 1000);
+  require_shortcuts_agree(events_of_random_programs(60, lockstep_test::Family::plain), 1000);
 }
 
 TEST_CASE("footprint shortcuts decide dependency as comparing every access does with ETS and cluster operations", "[dpor][cluster]") {
-  auto events = events_of_random_programs(60, true);
+  auto events = events_of_random_programs(60, lockstep_test::Family::cluster);
   // shared_any: every ETS, atomics and persistent-term access member-reads it.
   bool any = false;
   for (const EventRecord& e : events) {
     for (const auto& a : e.accesses) any = any || a.kind == lockstep::core::ObjectKind::shared_any;
   }
   REQUIRE(any);
+  require_shortcuts_agree(events, 1000);
+}
+
+TEST_CASE("footprint shortcuts decide dependency as comparing every access does with blind writes", "[dpor]") {
+  auto events = events_of_random_programs(60, lockstep_test::Family::shared);
+  bool commuting = false;
+  for (const EventRecord& e : events) {
+    for (const auto& a : e.accesses) commuting = commuting || a.commutes != 0;
+  }
+  REQUIRE(commuting);
   require_shortcuts_agree(events, 1000);
 }
 

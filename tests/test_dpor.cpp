@@ -16,6 +16,7 @@ using lockstep_test::corpus;
 using lockstep_test::Exploration;
 using lockstep_test::Named;
 using lockstep_test::explore_with;
+using lockstep_test::Family;
 using lockstep_test::for_random_programs;
 using ls::atom;
 using ls::DporMode;
@@ -65,21 +66,32 @@ TEST_CASE("DPOR reaches every trace of the corpus and optimal explores each exac
 }
 
 TEST_CASE("source DPOR reaches every trace, state and bug of random programs", "[dpor]") {
-  for_random_programs(300, false, require_sound);
+  for_random_programs(300, Family::plain, require_sound);
 }
 
 TEST_CASE("optimal DPOR reaches every trace, state and bug of random programs each once", "[dpor]") {
-  for_random_programs(300, false, require_optimal);
+  for_random_programs(300, Family::plain, require_optimal);
 }
 
 // The same oracles over programs that also use ETS and the cluster (partitions, heals,
 // node stops and restarts, workers on two nodes).
 TEST_CASE("source DPOR reaches every trace, state and bug of random ETS and cluster programs", "[dpor][cluster]") {
-  for_random_programs(200, true, require_sound);
+  for_random_programs(200, Family::cluster, require_sound);
 }
 
 TEST_CASE("optimal DPOR reaches every trace, state and bug of random ETS and cluster programs each once", "[dpor][cluster]") {
-  for_random_programs(200, true, require_optimal);
+  for_random_programs(200, Family::cluster, require_optimal);
+}
+
+// And over programs of shared state only, where blind writes (ETS inserts and deletes,
+// atomics puts and adds, a user's object with SharedAccess::commutes) commute with their
+// like: the traces are fewer, the end states and bugs the same as plain enumeration's.
+TEST_CASE("source DPOR reaches every trace, state and bug of random shared-state programs", "[dpor]") {
+  for_random_programs(150, Family::shared, require_sound);
+}
+
+TEST_CASE("optimal DPOR reaches every trace, state and bug of random shared-state programs each once", "[dpor]") {
+  for_random_programs(150, Family::shared, require_optimal);
 }
 
 // Programs (found by this oracle over thousands of seeds) where exit signals, links and
@@ -113,12 +125,12 @@ TEST_CASE("DPOR is exact on larger programs that once defeated it", "[dpor][clus
   struct Case {
     std::uint64_t seed;
     int ops;
-    bool extended;
+    Family family;
   };
-  for (Case c : {Case{1013, 4, false}, Case{518, 4, false}, Case{1902, 3, true}, Case{722, 3, true},
-                 Case{1042, 3, true}, Case{1138, 3, true}, Case{1585, 3, true}, Case{1667, 3, true},
-                 Case{758, 3, true}}) {
-    auto [program, body, none] = lockstep_test::generated_case(c.seed, c.ops, c.extended, 0);
+  for (Case c : {Case{1013, 4, Family::plain}, Case{518, 4, Family::plain}, Case{1902, 3, Family::cluster},
+                 Case{722, 3, Family::cluster}, Case{1042, 3, Family::cluster}, Case{1138, 3, Family::cluster},
+                 Case{1585, 3, Family::cluster}, Case{1667, 3, Family::cluster}, Case{758, 3, Family::cluster}}) {
+    auto [program, body, none] = lockstep_test::generated_case(c.seed, c.ops, c.family, 0);
     INFO("seed " << c.seed << "\n" << program.describe());
     require_sound(body, none);
     require_optimal(body, none);
@@ -144,6 +156,93 @@ TEST_CASE("commuting operations give one trace", "[dpor]") {
       DporMode::none);
   REQUIRE(n.executions > 1);
   REQUIRE(n.traces.size() == 1);
+}
+
+// Blind writes that carry one value (SharedAccess::commutes) commute with each other; a
+// write of another value, a read, or a write that returns what it met stays ordered with
+// them. Each count is checked against plain enumeration's traces and end states.
+TEST_CASE("blind writes of one value commute, and stay ordered with everything else", "[dpor]") {
+  using ls::ets::Table;
+  auto table = [] { return ls::ets::new_table(atom("t"), {.access = ls::ets::Access::public_}); };
+  // The root (the table's owner) outlives the writers: a timer fires only when no one else
+  // can run, so its death, which deletes the table, comes after all of them.
+  auto outlive = [] { ls::sleep(10); };
+  struct Case {
+    const char* name;
+    std::function<void()> body;
+    std::size_t traces;
+  };
+  std::vector<Case> cases = {
+      {"three inserts of {k, 1}", [table, outlive] {
+         Table t = table();
+         for (int i = 0; i < 3; ++i) ls::spawn([t] { t.insert(tuple(atom("k"), 1)); });
+         outlive();
+       }, 1},
+      // {k, 2} goes before both, after both, or between them (in two ways).
+      {"two inserts of {k, 1} and one of {k, 2}", [table, outlive] {
+         Table t = table();
+         for (int v : {1, 1, 2}) ls::spawn([t, v] { t.insert(tuple(atom("k"), v)); });
+         outlive();
+       }, 4},
+      // The lookup sees neither, one of the two (in two ways), or both.
+      {"two inserts of {k, 1} and a lookup", [table, outlive] {
+         Table t = table();
+         for (int i = 0; i < 2; ++i) ls::spawn([t] { t.insert(tuple(atom("k"), 1)); });
+         ls::spawn([t] { (void)t.lookup(atom("k")); });
+         outlive();
+       }, 4},
+      {"three deletes of one key", [table, outlive] {
+         Table t = table();
+         t.insert(tuple(atom("k"), 1));
+         for (int i = 0; i < 3; ++i) ls::spawn([t] { t.remove(atom("k")); });
+         outlive();
+       }, 1},
+      {"an insert and a delete of one key", [table, outlive] {
+         Table t = table();
+         ls::spawn([t] { t.insert(tuple(atom("k"), 1)); });
+         ls::spawn([t] { t.remove(atom("k")); });
+         outlive();
+       }, 2},
+      {"three atomics adds of different amounts", [] {
+         ls::atomics::Array a = ls::atomics::new_array(1);
+         for (int d = 1; d <= 3; ++d) ls::spawn([a, d] { a.add(0, d); });
+       }, 1},
+      {"an atomics add and a sub", [] {
+         ls::atomics::Array a = ls::atomics::new_array(1);
+         ls::spawn([a] { a.add(0, 2); });
+         ls::spawn([a] { a.sub(0, 1); });
+       }, 1},
+      {"two atomics add_gets", [] {  // each returns what it met
+         ls::atomics::Array a = ls::atomics::new_array(1);
+         for (int i = 0; i < 2; ++i) ls::spawn([a] { (void)a.add_get(0, 1); });
+       }, 2},
+      {"three atomics puts of one value", [] {
+         ls::atomics::Array a = ls::atomics::new_array(1);
+         for (int i = 0; i < 3; ++i) ls::spawn([a] { a.put(0, 5); });
+       }, 1},
+      {"an atomics put and an add", [] {
+         ls::atomics::Array a = ls::atomics::new_array(1);
+         ls::spawn([a] { a.put(0, 5); });
+         ls::spawn([a] { a.add(0, 1); });
+       }, 2},
+      {"two persistent_term puts of one value and one of another", [] {
+         for (int v : {1, 1, 2}) ls::spawn([v] { ls::persistent_term::put(atom("k"), v); });
+       }, 4},
+      {"a user's blind writes of one value", [] {
+         for (int i = 0; i < 3; ++i) {
+           ls::spawn([] {
+             ls::nif_sync(atom("set"), {.object = 9, .key = 1, .whole_object = false, .write = true, .commutes = 77});
+           });
+         }
+       }, 1},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    Exploration none = explore_with(c.body, DporMode::none);
+    REQUIRE(none.traces.size() == c.traces);
+    require_sound(c.body, none);
+    require_optimal(c.body, none);
+  }
 }
 
 TEST_CASE("n senders to one mailbox give n! traces", "[dpor]") {
@@ -270,8 +369,8 @@ TEST_CASE("parallel exploration on 2 and 3 workers reaches every trace, state an
 }
 
 TEST_CASE("parallel exploration reaches every trace, state and bug of random programs", "[dpor][parallel]") {
-  for (bool extended : {false, true}) {
-    for_random_programs(50, extended, [](const std::function<void()>& body, const Exploration& none) {
+  for (Family family : {Family::plain, Family::cluster, Family::shared}) {
+    for_random_programs(50, family, [](const std::function<void()>& body, const Exploration& none) {
       Exploration p = lockstep_test::explore_parallel_with(body, DporMode::optimal, 2);
       REQUIRE(p.traces == none.traces);
       REQUIRE(p.final_states == none.final_states);
@@ -353,9 +452,9 @@ TEST_CASE("exhaustive exploration uses every core by default and falls back to o
 //   LOCKSTEP_ORACLE_SEEDS=3000 build/tests/test_dpor "[.oracle]"
 TEST_CASE("offline oracle: source and optimal DPOR over thousands of random programs", "[.oracle]") {
   for (int ops : {3, 4}) {
-    for (bool extended : {false, true}) {
+    for (Family family : {Family::plain, Family::cluster, Family::shared}) {
       std::uint64_t traces = 0, optimal = 0, blocked = 0;
-      std::uint64_t programs = lockstep_test::for_oracle_programs(3000, ops, extended, [&](const auto& body, const Exploration& none) {
+      std::uint64_t programs = lockstep_test::for_oracle_programs(3000, ops, family, [&](const auto& body, const Exploration& none) {
         require_sound(body, none);
         Exploration o = require_optimal_sound(body, none);
         traces += none.traces.size();
@@ -363,7 +462,7 @@ TEST_CASE("offline oracle: source and optimal DPOR over thousands of random prog
         blocked += o.blocked;
       });
       std::printf("ops <= %d%s: %llu programs, %llu traces, optimal %llu executions (%llu blocked)\n", ops,
-                  extended ? " (ETS and cluster)" : "", (unsigned long long)programs, (unsigned long long)traces,
+                  lockstep_test::describe(family), (unsigned long long)programs, (unsigned long long)traces,
                   (unsigned long long)optimal, (unsigned long long)blocked);
     }
   }
@@ -373,9 +472,9 @@ TEST_CASE("offline oracle: source and optimal DPOR over thousands of random prog
 //   LOCKSTEP_ORACLE_SEEDS=1500 build/tests/test_dpor "offline oracle: parallel*"
 TEST_CASE("offline oracle: parallel exploration over thousands of random programs", "[.oracle]") {
   for (int ops : {3, 4}) {
-    for (bool extended : {false, true}) {
+    for (Family family : {Family::plain, Family::cluster, Family::shared}) {
       std::uint64_t traces = 0, executions[4] = {};
-      std::uint64_t programs = lockstep_test::for_oracle_programs(3000, ops, extended, [&](const auto& body, const Exploration& none) {
+      std::uint64_t programs = lockstep_test::for_oracle_programs(3000, ops, family, [&](const auto& body, const Exploration& none) {
         traces += none.traces.size();
         for (unsigned workers : {2u, 3u}) {
           Exploration p = lockstep_test::explore_parallel_with(body, DporMode::optimal, workers);
@@ -390,7 +489,7 @@ TEST_CASE("offline oracle: parallel exploration over thousands of random program
         REQUIRE(j.final_states == none.final_states);
       });
       std::printf("ops <= %d%s: %llu programs, %llu traces, optimal on 2 workers %llu executions, on 3 %llu\n", ops,
-                  extended ? " (ETS and cluster)" : "", (unsigned long long)programs, (unsigned long long)traces,
+                  lockstep_test::describe(family), (unsigned long long)programs, (unsigned long long)traces,
                   (unsigned long long)executions[2], (unsigned long long)executions[3]);
     }
   }
@@ -404,7 +503,7 @@ TEST_CASE("offline oracle: parallel exploration over thousands of random program
 // two of them are explored many times, plainly and jittered.
 TEST_CASE("parallel optimal DPOR finds every trace however its workers interleave", "[dpor][parallel]") {
   for (int seed : {68, 36}) {
-    auto [program, body, none] = lockstep_test::generated_case(seed, 3, false, 20000);
+    auto [program, body, none] = lockstep_test::generated_case(seed, 3, Family::plain, 20000);
     INFO("program " << seed << ": " << program.describe());
     int misses = 0;
     for (int i = 0; i < lockstep_test::scaled(300); ++i) {
@@ -423,7 +522,7 @@ TEST_CASE("parallel optimal DPOR finds every trace however its workers interleav
 TEST_CASE("parallel optimal DPOR applies the insertions deferred to another worker's own region",
           "[dpor][parallel]") {
   for (int seed : {24, 68}) {
-    auto [program, body, none] = lockstep_test::generated_case(seed, 3, false, 20000);
+    auto [program, body, none] = lockstep_test::generated_case(seed, 3, Family::plain, 20000);
     INFO("program " << seed << ": " << program.describe());
     int misses = 0;
     std::uint64_t deferred = 0;
@@ -442,7 +541,7 @@ TEST_CASE("parallel optimal DPOR applies the insertions deferred to another work
 // leaf still to be explored, and stopped there. Generated program 842 (ETS and cluster)
 // lost 1 or 2 of its 9 traces in about one exploration in 150 on 3 workers.
 TEST_CASE("parallel optimal DPOR finishes a region's root with the claims below it", "[dpor][parallel]") {
-  auto [program, body, none] = lockstep_test::generated_case(842, 3, true, 20000);
+  auto [program, body, none] = lockstep_test::generated_case(842, 3, Family::cluster, 20000);
   INFO("program 842: " << program.describe());
   int misses = 0;
   for (int i = 0; i < lockstep_test::scaled(1000); ++i) {

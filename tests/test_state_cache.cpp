@@ -42,9 +42,9 @@ void require_cache_sound(const std::function<void()>& body, const Exploration& n
   REQUIRE(cached.executions <= plain.executions);
 }
 
-// The same over `count` random programs (ETS and cluster ones if `extended`).
-void require_cache_sound_on_random(int count, bool extended, DporMode mode) {
-  lockstep_test::for_random_programs(count, extended, [mode](const std::function<void()>& body, const Exploration& none) {
+// The same over `count` random programs of `family`.
+void require_cache_sound_on_random(int count, lockstep_test::Family family, DporMode mode) {
+  lockstep_test::for_random_programs(count, family, [mode](const std::function<void()>& body, const Exploration& none) {
     require_cache_sound(body, none, mode);
   });
 }
@@ -60,23 +60,31 @@ TEST_CASE("with the state cache every mode reaches the end states and bugs of th
 }
 
 TEST_CASE("with the state cache source DPOR reaches the end states and bugs of random programs", "[dpor][cache]") {
-  require_cache_sound_on_random(150, false, DporMode::source);
+  require_cache_sound_on_random(150, lockstep_test::Family::plain, DporMode::source);
 }
 
 TEST_CASE("with the state cache optimal DPOR reaches the end states and bugs of random programs", "[dpor][cache]") {
-  require_cache_sound_on_random(150, false, DporMode::optimal);
+  require_cache_sound_on_random(150, lockstep_test::Family::plain, DporMode::optimal);
 }
 
 TEST_CASE("with the state cache optimal DPOR reaches the end states and bugs of random ETS and cluster programs", "[dpor][cache][cluster]") {
-  require_cache_sound_on_random(100, true, DporMode::optimal);
+  require_cache_sound_on_random(100, lockstep_test::Family::cluster, DporMode::optimal);
 }
 
 TEST_CASE("with the state cache plain enumeration reaches the end states and bugs of random programs", "[dpor][cache]") {
-  require_cache_sound_on_random(40, false, DporMode::none);
+  require_cache_sound_on_random(40, lockstep_test::Family::plain, DporMode::none);
 }
 
 TEST_CASE("with the state cache source DPOR reaches the end states and bugs of random ETS and cluster programs", "[dpor][cache][cluster]") {
-  require_cache_sound_on_random(100, true, DporMode::source);
+  require_cache_sound_on_random(100, lockstep_test::Family::cluster, DporMode::source);
+}
+
+// Blind writes that commute (SharedAccess::commutes) write the same chain in either order:
+// the cache merges those orders, and cuts nothing it should not.
+TEST_CASE("with the state cache both DPOR modes reach the end states and bugs of random shared-state programs", "[dpor][cache]") {
+  for (DporMode mode : {DporMode::source, DporMode::optimal}) {
+    require_cache_sound_on_random(100, lockstep_test::Family::shared, mode);
+  }
 }
 
 // Generated programs the offline oracle found. 305: the races of the cut-off subtree with
@@ -87,7 +95,7 @@ TEST_CASE("with the state cache source DPOR reaches the end states and bugs of r
 TEST_CASE("the state cache keeps the races of a cut-off subtree with its prefix", "[dpor][cache]") {
   for (std::uint64_t seed : {305, 1293}) {
     INFO("seed " << seed);
-    auto body = lockstep_test::as_scenario(lockstep_test::generate_program(seed, 2, 3, false));
+    auto body = lockstep_test::as_scenario(lockstep_test::generate_program(seed, 2, 3, lockstep_test::Family::plain));
     Exploration none = explore_with(body, DporMode::none);
     Exploration cached = with_cache(body, DporMode::source);
     REQUIRE(cached.cache_hits > 0);
@@ -185,8 +193,8 @@ TEST_CASE("parallel exploration with the state cache reaches the end states and 
 }
 
 TEST_CASE("parallel optimal DPOR with the state cache reaches the end states and bugs of random programs", "[dpor][cache][parallel]") {
-  for (bool extended : {false, true}) {
-    lockstep_test::for_random_programs(60, extended, [](const auto& body, const Exploration& none) {
+  for (lockstep_test::Family family : {lockstep_test::Family::plain, lockstep_test::Family::cluster}) {
+    lockstep_test::for_random_programs(60, family, [](const auto& body, const Exploration& none) {
       Exploration p = lockstep_test::explore_parallel_with(body, DporMode::optimal, 2, {}, kCache);
       REQUIRE(p.complete);
       REQUIRE(p.final_states == none.final_states);
@@ -237,7 +245,8 @@ TEST_CASE("a subtree summary keeps each process's touches once, by object", "[dp
   using lockstep::core::ObjectKind;
   lockstep::core::EventRecord send;
   send.id = {2, 0};
-  send.accesses = {{ObjectKind::life, AccessMode::read, 2, {}, 0}, {ObjectKind::mailbox, AccessMode::append, 1, {}, 4}};
+  send.accesses = {{.kind = ObjectKind::life, .mode = AccessMode::read, .object = 2},
+                   {.kind = ObjectKind::mailbox, .mode = AccessMode::append, .causes = 4, .object = 1}};
   send.spawned = {5};
   lockstep::dpor::Summary a, b;
   a.add(send);
@@ -281,9 +290,10 @@ TEST_CASE("the state cache's memory bound is refused below 1M, with the fix name
 //   LOCKSTEP_ORACLE_SEEDS=3000 build/tests/test_state_cache "[.oracle]"
 TEST_CASE("offline oracle: the state cache over thousands of random programs", "[.oracle]") {
   for (int ops : {3, 4}) {
-    for (bool extended : {false, true}) {
+    for (lockstep_test::Family family :
+         {lockstep_test::Family::plain, lockstep_test::Family::cluster, lockstep_test::Family::shared}) {
       std::uint64_t plain = 0, cached = 0, hits = 0, optimal_cached = 0, optimal_hits = 0;
-      std::uint64_t programs = lockstep_test::for_oracle_programs(2000, ops, extended, [&](const auto& body, const Exploration& none) {
+      std::uint64_t programs = lockstep_test::for_oracle_programs(2000, ops, family, [&](const auto& body, const Exploration& none) {
         Exploration source = explore_with(body, DporMode::source);
         Exploration c = with_cache(body, DporMode::source);
         REQUIRE(c.final_states == none.final_states);
@@ -299,7 +309,7 @@ TEST_CASE("offline oracle: the state cache over thousands of random programs", "
       });
       std::printf("ops <= %d%s: %llu programs, source %llu executions, source + cache %llu (+%llu cut at a visited "
                   "state), optimal + cache %llu (+%llu cut)\n",
-                  ops, extended ? " (ETS and cluster)" : "", (unsigned long long)programs, (unsigned long long)plain,
+                  ops, lockstep_test::describe(family), (unsigned long long)programs, (unsigned long long)plain,
                   (unsigned long long)cached, (unsigned long long)hits, (unsigned long long)optimal_cached,
                   (unsigned long long)optimal_hits);
     }

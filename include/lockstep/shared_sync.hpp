@@ -16,6 +16,14 @@ struct SharedAccess {
   std::uint64_t key = 0;     // which key or index within it
   bool whole_object = true;  // the operation reads or writes the whole object (size, to_list)
   bool write = true;         // false for pure reads
+  // A key write only (whole_object false): non-zero when two writes of the key that carry the
+  // same value commute: in either order the object ends the same, and neither returns, or
+  // keeps, anything that depends on what it met (a blind write). The explorer then does not
+  // order them. Make it a hash of the operation and of what makes its writes commute: an ETS
+  // insert of one object with that object, an atomics put with its value; atomics adds, which
+  // commute whatever they add, with the operation alone. Never for a write that returns what
+  // it found (update_counter, exchange, add_get).
+  std::uint64_t commutes = 0;
 };
 
 void nif_sync(Term kind, SharedAccess access = {});
