@@ -21,6 +21,8 @@ Result finish(Result r, const dpor::ExplorerStats& st, const Options& options) {
   r.cache_hits = st.cache.hits;
   r.cache_bytes = st.cache.bytes;
   r.cache_full = st.cache.full;
+  r.cache_saved = st.cache.saved;
+  r.cache_retired_after = st.cache.retired_after;
   // Stopping at a counterexample leaves the space unexplored, but that is not "incomplete":
   // the verdict (a bug) is final.
   if (r.ok() || options.keep_going) r.incomplete = st.incomplete;
@@ -33,9 +35,14 @@ namespace dpor {
 
 Result explore_parallel(const std::function<void()>& root, const Options& options, unsigned workers,
                         const std::function<void(Explorer&)>& setup) {
+  return explore_parallel(root, options, ExplorerConfig::from(options), workers, setup);
+}
+
+Result explore_parallel(const std::function<void()>& root, const Options& options, const ExplorerConfig& config,
+                        unsigned workers, const std::function<void(Explorer&)>& setup) {
   Options run = options;
   run.strategy = StrategyKind::first;  // only names the engine's bookkeeping; the explorer picks
-  auto tree = dpor::Explorer::make_tree(ExplorerConfig::from(options));
+  auto tree = dpor::Explorer::make_tree(config);
   std::vector<std::unique_ptr<dpor::Explorer>> explorers;
   for (unsigned i = 0; i < workers; ++i) {
     explorers.push_back(std::make_unique<dpor::Explorer>(tree));

@@ -189,6 +189,7 @@ struct Explorer::TreeNode {
   std::uint64_t state = 0;
   std::shared_ptr<Summary> summary;
   bool after_barrier = false;
+  std::uint64_t effort_before = 0;  // the tree's `effort` when the node was made
   // Optimal DPOR: the sequences inserted into the wakeup tree here (see sequence_key.hpp),
   // at most kMaxInserted of them (past that, insertions are checked but not recorded).
   static constexpr std::size_t kMaxInserted = 1 << 14;
@@ -228,7 +229,8 @@ class ExplorationTree {
   explicit ExplorationTree(const ExplorerConfig& c)
       : mode(c.mode), max_executions(c.max_executions), max_depth(c.max_depth), stop_at_bug(c.stop_at_bug),
         alone_keying_from(c.alone_keying_from),
-        cache(c.state_cache_bytes != 0 ? std::make_unique<StateCache>(c.state_cache_bytes) : nullptr) {}
+        cache(c.state_cache_bytes != 0 ? std::make_unique<StateCache>(c.state_cache_bytes) : nullptr),
+        cache_window(c.cache_window), caching(cache != nullptr) {}
 
   // The branch to take next at `n` (0 if none): the first unclaimed wakeup child, or the
   // first backtrack entry neither claimed nor asleep.
@@ -327,9 +329,31 @@ class ExplorationTree {
   // it was explored with, and its subtree's summary into its parent's.
   void seal(TreeNode& n) {
     if (!cache) return;
-    if (n.state != 0) cache->insert(n.state, sorted_pids(n.sleep), n.summary);
-    if (n.summary && n.parent && !n.after_barrier) n.parent->summary->merge(*n.summary);
+    if (n.state != 0 && caching.load(std::memory_order_relaxed)) {
+      cache->insert(n.state, sorted_pids(n.sleep), n.summary, effort.load(std::memory_order_relaxed) - n.effort_before);
+    }
+    // A node made after the cache retired has no summary, and its children none either.
+    if (n.summary && n.parent && n.parent->summary && !n.after_barrier) n.parent->summary->merge(*n.summary);
     n.summary.reset();
+  }
+  // After each execution, with the lock: `executions` is the work it did (1, or 0 for one
+  // cut at a visited state, whose saving was counted at the hit). Retires an adaptive cache
+  // at the end of a window in which it did not pay.
+  void weigh_cache(std::uint64_t executions) {
+    effort.fetch_add(executions, std::memory_order_relaxed);
+    if (cache_window == 0 || !caching.load(std::memory_order_relaxed)) return;
+    window_runs += executions;
+    if (window_runs < cache_window) return;
+    if (window_saved < ExplorerConfig::kCachePays * window_runs) {
+      caching.store(false, std::memory_order_relaxed);
+      cache->retire(stats.executions + stats.blocked);
+    }
+    window_runs = window_saved = 0;
+  }
+  void count_hit(std::uint64_t saved) {
+    cache->count_hit(saved);
+    effort.fetch_add(saved, std::memory_order_relaxed);
+    window_saved += saved;
   }
   void stop_all() {
     stopped = true;
@@ -343,12 +367,12 @@ class ExplorationTree {
   const bool stop_at_bug;
   const std::uint64_t alone_keying_from;
   const std::unique_ptr<StateCache> cache;  // null: no state caching
-  // Optimal DPOR without a cache: each worker has a region of the tree of its own, below
-  // the first node it makes (Explorer::region_root_), explored without the lock.
-  bool private_paths() const { return mode == DporMode::optimal && !cache; }
-  // ... kept across executions, except under an execution bound, which must see every
-  // execution counted when the next one starts (there a region lasts one execution).
-  bool persistent_regions() const { return private_paths() && max_executions == 0; }
+  const std::uint64_t cache_window;         // ExplorerConfig::cache_window
+  std::atomic<bool> caching;                // a cache that has not retired
+  // Executions run, plus what every hit saved (the work of the subtree it cut off): a node's
+  // subtree took `effort` at its seal minus `effort_before`. Windowed counts, with the lock.
+  std::atomic<std::uint64_t> effort{0};
+  std::uint64_t window_runs = 0, window_saved = 0;
   // Held for short spells (at every new node, outside the own regions): spinning beats
   // parking the thread (a futex sleep and wake-up cost more than the critical section).
   SpinMutex mutex;
@@ -378,6 +402,7 @@ ExplorerConfig ExplorerConfig::from(const Options& options) {
       long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
       c.state_cache_bytes = pages > 0 && page > 0 ? std::uint64_t(pages) * std::uint64_t(page) / 2 : (1ULL << 31);
     }
+    c.cache_window = options.state_cache_adaptive ? kAdaptiveCacheWindow : 0;
   }
   return c;
 }
@@ -464,16 +489,21 @@ ExplorerStats Explorer::stats() const {
   return st;
 }
 
-bool Explorer::observes_states() const { return tree_->cache != nullptr || static_cast<bool>(on_execution); }
+bool Explorer::observes_states() const { return caching_ || static_cast<bool>(on_execution); }
 
 bool Explorer::begin_execution() {
   ExplorationTree& t = *tree_;
+  // The whole execution sees one answer to each (a cache that retires meanwhile is only
+  // seen by the next): caching_ goes from true to false once, and private paths with it.
+  caching_ = t.caching.load(std::memory_order_relaxed);
+  private_paths_ = t.mode == DporMode::optimal && !caching_;
+  persistent_regions_ = private_paths_ && t.max_executions == 0;
   bool ready = false;
   bool continued = false;  // the path is the last execution's, up to its last entry
   std::size_t same_events = 0;  // events this execution repeats from the last one
   drain_deferred(false);
   // Within the own region, the next branch is taken without the lock.
-  if (t.persistent_regions() && region_root_ != kNoRegion && !t.stopped.load(std::memory_order_relaxed) &&
+  if (persistent_regions_ && region_root_ != kNoRegion && !t.stopped.load(std::memory_order_relaxed) &&
       !deferred_pending_.load(std::memory_order_relaxed)) {
     ready = continued = next_branch(false) == 1;
   }
@@ -686,24 +716,25 @@ std::size_t Explorer::pick(const core::Choice& choice) {
 std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, bool after_barrier) {
   ExplorationTree& t = *tree_;
   std::uint64_t state = 0;
-  if (t.cache && k > 0 && choice.states != nullptr) {
+  if (caching_ && k > 0 && choice.states != nullptr) {
     state = choice.states->visible_state();
-    auto summary = t.cache->covering(state, sorted_pids(pending_sleep_));
-    if (summary && t.mode == DporMode::optimal) {
+    Covered covered = t.cache->covering(state, sorted_pids(pending_sleep_));
+    if (covered.found && t.mode == DporMode::optimal) {
       // Optimal DPOR cannot make up for a race of the prefix with the cached subtree (a
       // full expansion does not fit wakeup trees): it cuts only where there is none.
       order_events();
-      if (!nodes_racing(*summary, /*first_only=*/true).empty()) summary.reset();
+      covered.found = nodes_racing(*covered.summary, /*first_only=*/true).empty();
     }
-    if (summary) {
+    if (covered.found) {
       // Explored before with no more sleepers: stop here. The parent's subtree summary gets
-      // what the cached subtree touched, and end_execution races this prefix against it.
-      t.cache->count_hit();
+      // what the cached subtree touched, and end_execution races this prefix against it
+      // (plain enumeration summarizes nothing: it races nothing).
       std::lock_guard lock(t.mutex);
+      t.count_hit(covered.work);
       publish();
       TreeNode& parent = *path_[k - 1].node;
-      if (parent.summary && !after_barrier) parent.summary->merge(*summary);
-      hit_ = std::move(summary);
+      if (parent.summary && covered.summary && !after_barrier) parent.summary->merge(*covered.summary);
+      hit_ = std::move(covered.summary);
       return core::kPrune;
     }
   }
@@ -729,7 +760,8 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
   auto n = new_node(k, pending_sleep_);
   n->state = state;
   n->after_barrier = after_barrier;
-  if (t.cache && t.mode != DporMode::none) n->summary = std::make_shared<Summary>();
+  if (caching_ && t.mode != DporMode::none) n->summary = std::make_shared<Summary>();
+  n->effort_before = t.effort.load(std::memory_order_relaxed);
   pids_of(choice, n->enabled);
   std::uint32_t first_awake = Explorer::first_awake(n->enabled, n->sleep);
   std::uint32_t chosen = 0;
@@ -776,7 +808,7 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
   if (k == 0) t.root = n;
   ++t.live_nodes;
   t.note_size();
-  if (t.private_paths()) {
+  if (private_paths_) {
     // This worker's own region from here down: made without the lock, offered to thieves
     // when it is handed over.
     n->wakeup->owner = this;
@@ -848,7 +880,7 @@ Explorer::WakeupNode* Explorer::leaf_below(std::size_t k) const {
 // A new node at depth k of the own region that follows no wakeup sequence (its wakeup node is
 // a leaf) needs nothing but its path entry until an insertion reaches it.
 bool Explorer::lazy_node(std::size_t k) const {
-  if (region_root_ == kNoRegion || k <= region_root_ || !tree_->persistent_regions()) return false;
+  if (region_root_ == kNoRegion || k <= region_root_ || !persistent_regions_) return false;
   if (lazy_from_ != kNoLazy) return true;
   const WakeupNode* leaf = leaf_below(k - 1);
   return leaf != nullptr && leaf->children.empty();
@@ -1015,14 +1047,14 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
   own_.max_depth = std::max<std::uint64_t>(own_.max_depth, next_node_);
   // The lock, unless nothing here concerns anyone else: no reversal outside the region, no
   // event to publish outside it, nobody waiting for work, no insertion deferred to it.
-  bool alone = region_root_ != kNoRegion && t.persistent_regions() && reversals.empty() && !unpublished_ &&
+  bool alone = region_root_ != kNoRegion && persistent_regions_ && reversals.empty() && !unpublished_ &&
                !summary.counterexample && !path_.empty() && t.idle.load(std::memory_order_relaxed) == 0 &&
                !deferred_pending_.load(std::memory_order_relaxed);
   if (!alone) {
     std::lock_guard lock(t.mutex);
     publish();
     drain_deferred(true);
-    if (!t.persistent_regions() || t.idle.load(std::memory_order_relaxed) != 0) {
+    if (!persistent_regions_ || t.idle.load(std::memory_order_relaxed) != 0) {
       release_region();
     } else {
       flush_own();
@@ -1031,6 +1063,7 @@ void Explorer::end_execution(const core::ExecutionSummary& summary) {
       reverse_race(r.node, r.v, r.key);
       recycle(r.v);
     }
+    if (t.cache) t.weigh_cache(summary.pruned ? 0 : 1);
     if (summary.counterexample && t.stop_at_bug) t.stop_all();
     if (path_.empty()) t.stop_all();  // no step had a choice to make: nothing to explore
   }

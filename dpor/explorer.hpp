@@ -66,6 +66,12 @@ struct ExplorerConfig {
   std::uint64_t max_depth = 0;       // 0: unbounded
   bool stop_at_bug = false;          // the first counterexample stops every worker
   std::uint64_t state_cache_bytes = 0;  // 0: no state cache
+  // With a cache: it retires, for the rest of the exploration, at the end of the first window
+  // of this many executions in which it saved less than kCachePays times the executions run
+  // in it (docs/exploration.md, "When the cache retires"). 0: it stays on.
+  std::uint64_t cache_window = 0;
+  static constexpr std::uint64_t kCachePays = 4;
+  static constexpr std::uint64_t kAdaptiveCacheWindow = 1024;  // Options::state_cache_adaptive
   // A worker alone on the tree keys its reversals (sequence_key.hpp) from this many
   // executions on (Explorer::keying); tests set 0, so that small explorations key too.
   std::uint64_t alone_keying_from = 256;
@@ -306,6 +312,14 @@ class Explorer final : public core::Strategy {
   Order order_;
   std::size_t next_node_ = 0;
   bool cut_ = false;  // the current execution hit --max-depth
+  bool caching_ = false;  // the state cache is on for the current execution (not retired)
+  // Optimal DPOR without a cache, or once it retired: this worker has a region of the tree of
+  // its own, below the first node it makes (region_root_), explored without the lock (a
+  // cache's summaries and inserts need the lock). Read once an execution, in begin_execution.
+  bool private_paths_ = false;
+  // ... kept across executions, except under an execution bound, which must see every
+  // execution counted when the next one starts (there a region lasts one execution).
+  bool persistent_regions_ = false;
   bool barrier_since_node_ = false;  // a timer fired since the last node's event
   // The first event of a newly taken branch, not yet in the tree (see observe).
   std::shared_ptr<const core::EventRecord> unpublished_;
@@ -369,5 +383,8 @@ class Explorer final : public core::Strategy {
 // schedule; without keep_going, the first of them.
 Result explore_parallel(const std::function<void()>& root, const Options& options, unsigned workers,
                         const std::function<void(Explorer&)>& setup = {});
+// The same with the tree's configuration given (tests set what Options does not reach).
+Result explore_parallel(const std::function<void()>& root, const Options& options, const ExplorerConfig& config,
+                        unsigned workers, const std::function<void(Explorer&)>& setup = {});
 
 }  // namespace lockstep::dpor

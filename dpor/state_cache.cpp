@@ -70,20 +70,20 @@ std::size_t Summary::bytes() const {
   return sizeof(Summary) + touches_.capacity() * sizeof(Touch) + spawns_.capacity() * sizeof(spawns_[0]);
 }
 
-std::shared_ptr<const Summary> StateCache::covering(std::uint64_t state, std::span<const std::uint32_t> sleeping) {
+Covered StateCache::covering(std::uint64_t state, std::span<const std::uint32_t> sleeping) {
   lookups_.fetch_add(1, std::memory_order_relaxed);
   Shard& s = shard(state);
   std::lock_guard lock(s.mutex);
   auto found = s.visits.find(state);
-  if (found == s.visits.end()) return nullptr;
+  if (found == s.visits.end()) return {};
   for (const Visit& v : found->second) {
-    if (subset(v.sleeping, sleeping)) return v.summary;
+    if (subset(v.sleeping, sleeping)) return {true, v.summary, v.work};
   }
-  return nullptr;
+  return {};
 }
 
 void StateCache::insert(std::uint64_t state, std::vector<std::uint32_t> sleeping,
-                        std::shared_ptr<const Summary> summary) {
+                        std::shared_ptr<const Summary> summary, std::uint64_t work) {
   std::size_t cost = sizeof(std::uint64_t) + sizeof(Visit) + 32 + sleeping.capacity() * sizeof(std::uint32_t) +
                      (summary ? summary->bytes() : 0);
   if (full_.load(std::memory_order_relaxed)) return;
@@ -102,12 +102,22 @@ void StateCache::insert(std::uint64_t state, std::vector<std::uint32_t> sleeping
   // The new visit covers those whose sleep sets contain its own.
   std::erase_if(visits, [&](const Visit& v) { return subset(sleeping, v.sleeping); });
   if (fresh) states_.fetch_add(1, std::memory_order_relaxed);
-  visits.push_back(Visit{std::move(sleeping), std::move(summary)});
+  visits.push_back(Visit{std::move(sleeping), std::move(summary), work});
   bytes_.fetch_add(cost, std::memory_order_relaxed);
 }
 
+void StateCache::retire(std::uint64_t executions) {
+  retired_after_.store(executions, std::memory_order_relaxed);
+  for (Shard& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    s.visits = {};
+  }
+  bytes_.store(0, std::memory_order_relaxed);
+}
+
 StateCacheStats StateCache::stats() const {
-  return StateCacheStats{states_.load(), lookups_.load(), hits_.load(), bytes_.load(), full_.load()};
+  return StateCacheStats{states_.load(), lookups_.load(), hits_.load(), bytes_.load(),
+                         full_.load(),   saved_.load(),   retired_after_.load()};
 }
 
 }  // namespace lockstep::dpor

@@ -50,11 +50,21 @@ class Summary {
 };
 
 struct StateCacheStats {
-  std::uint64_t states = 0;   // entries
+  std::uint64_t states = 0;   // entries (cached; after retirement, cached before it)
   std::uint64_t lookups = 0;  // states looked up (each new node's)
   std::uint64_t hits = 0;     // prefixes cut at a visited state
   std::uint64_t bytes = 0;    // estimated memory of the entries
   bool full = false;          // max_bytes reached: later states were not cached
+  std::uint64_t saved = 0;    // executions the hits' cut-off subtrees took when explored
+  std::uint64_t retired_after = 0;  // executions when the cache retired (0: it did not)
+};
+
+// A visited state that covers a prefix: what its explored subtree touched, and the work it
+// took (executions, with what hits below it saved).
+struct Covered {
+  bool found = false;
+  std::shared_ptr<const Summary> summary;  // null where nothing is summarized (--dpor none)
+  std::uint64_t work = 0;
 };
 
 class StateCache {
@@ -63,19 +73,28 @@ class StateCache {
   // exploration stays complete, only slower).
   explicit StateCache(std::uint64_t max_bytes) : max_bytes_(max_bytes) {}
 
-  // The summary of an explored visit of `state` whose sleep set is a subset of `sleeping`
-  // (sorted pids), or null. Counts a lookup.
-  std::shared_ptr<const Summary> covering(std::uint64_t state, std::span<const std::uint32_t> sleeping);
+  // An explored visit of `state` whose sleep set is a subset of `sleeping` (sorted pids),
+  // if there is one. Counts a lookup.
+  Covered covering(std::uint64_t state, std::span<const std::uint32_t> sleeping);
   // A prefix was cut at a covered state (the explorer may decline one: see nodes_racing).
-  void count_hit() { hits_.fetch_add(1, std::memory_order_relaxed); }
-  // Records that `state`'s subtree has been explored with sleep set `sleeping` (sorted).
-  void insert(std::uint64_t state, std::vector<std::uint32_t> sleeping, std::shared_ptr<const Summary> summary);
+  void count_hit(std::uint64_t work) {
+    hits_.fetch_add(1, std::memory_order_relaxed);
+    saved_.fetch_add(work, std::memory_order_relaxed);
+  }
+  // Records that `state`'s subtree has been explored with sleep set `sleeping` (sorted),
+  // which took `work` (see Covered).
+  void insert(std::uint64_t state, std::vector<std::uint32_t> sleeping, std::shared_ptr<const Summary> summary,
+              std::uint64_t work);
+  // The cache is given up for the rest of the exploration (ExplorerConfig::cache_window):
+  // its entries are freed, its counters kept.
+  void retire(std::uint64_t executions);
   StateCacheStats stats() const;
 
  private:
   struct Visit {
     std::vector<std::uint32_t> sleeping;
     std::shared_ptr<const Summary> summary;
+    std::uint64_t work = 0;
   };
   struct Shard {
     mutable std::mutex mutex;
@@ -86,7 +105,7 @@ class StateCache {
 
   const std::uint64_t max_bytes_;
   std::array<Shard, kShards> shards_;
-  std::atomic<std::uint64_t> states_{0}, lookups_{0}, hits_{0}, bytes_{0};
+  std::atomic<std::uint64_t> states_{0}, lookups_{0}, hits_{0}, bytes_{0}, saved_{0}, retired_after_{0};
   std::atomic<bool> full_{false};
 };
 

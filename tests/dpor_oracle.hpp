@@ -28,6 +28,7 @@ struct Exploration {
   std::uint64_t executions = 0;
   std::uint64_t blocked = 0;
   std::uint64_t cache_hits = 0;         // prefixes cut at a visited state (state cache)
+  std::uint64_t cache_retired_after = 0;  // executions when an adaptive cache retired (0: it did not)
   std::uint64_t deferred = 0;           // parallel: insertions deferred to a worker's own region
   std::uint64_t repeats = 0;            // reversals not inserted: inserted at their node before
   std::set<std::string> traces;         // canonical forms of the complete executions
@@ -77,12 +78,14 @@ inline ls::Options explorer_options(ls::Faults faults = {}) {
 }
 
 inline Exploration explore_with(const std::function<void()>& root, ls::DporMode mode,
-                                std::uint64_t max_executions = 0, ls::Faults faults = {}, bool state_cache = false) {
+                                std::uint64_t max_executions = 0, ls::Faults faults = {}, bool state_cache = false,
+                                std::uint64_t cache_window = 0) {
   Exploration x;
   lockstep::dpor::ExplorerConfig config;
   config.mode = mode;
   config.max_executions = max_executions;
   config.state_cache_bytes = state_cache ? std::uint64_t{1} << 30 : 0;
+  config.cache_window = cache_window;
   config.alone_keying_from = 0;  // small explorations skip repeated insertions too
   lockstep::dpor::Explorer explorer(config);
   std::mutex m;
@@ -91,6 +94,7 @@ inline Exploration explore_with(const std::function<void()>& root, ls::DporMode 
   x.executions = explorer.stats().executions;
   x.blocked = explorer.stats().blocked;
   x.cache_hits = explorer.stats().cache.hits;
+  x.cache_retired_after = explorer.stats().cache.retired_after;
   x.repeats = explorer.stats().repeats;
   x.complete = explorer.stats().incomplete.empty();
   for (const auto& c : r.counterexamples) x.bugs.insert(c.signature());
@@ -99,7 +103,8 @@ inline Exploration explore_with(const std::function<void()>& root, ls::DporMode 
 
 // The same, with `workers` explorers sharing one tree (dpor::explore_parallel).
 inline Exploration explore_parallel_with(const std::function<void()>& root, ls::DporMode mode, unsigned workers,
-                                         ls::Faults faults = {}, bool state_cache = false) {
+                                         ls::Faults faults = {}, bool state_cache = false,
+                                         std::uint64_t cache_window = 0) {
   Exploration x;
   std::mutex m;
   ls::Options o;
@@ -107,11 +112,14 @@ inline Exploration explore_parallel_with(const std::function<void()>& root, ls::
   o.state_cache = state_cache;
   o.dpor = mode;
   o.faults = faults;
-  ls::Result r = lockstep::dpor::explore_parallel(root, o, workers,
+  lockstep::dpor::ExplorerConfig config = lockstep::dpor::ExplorerConfig::from(o);
+  config.cache_window = cache_window;
+  ls::Result r = lockstep::dpor::explore_parallel(root, o, config, workers,
                                                   [&](lockstep::dpor::Explorer& e) { e.on_execution = recorder(x, m); });
   x.executions = r.executions;
   x.blocked = r.blocked;
   x.cache_hits = r.cache_hits;
+  x.cache_retired_after = r.cache_retired_after;
   x.complete = r.complete();
   for (const auto& c : r.counterexamples) x.bugs.insert(c.signature());
   return x;

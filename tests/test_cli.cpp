@@ -265,10 +265,11 @@ TEST_CASE("exhaustive exploration finds lost_update, passes bank_ok and replays"
   REQUIRE_THAT(found.output, Catch::Contains("assertion failed: both increments are counted"));
   require_replay_matches("lost_update", found, s.dir);
 
-  // One worker explores each trace exactly once; several may repeat a few.
-  auto ok = require_run(example("bank_ok") + " --exhaustive --workers 1", s.dir, 0,
+  // Without the cache, one worker explores each trace exactly once; several may repeat a few.
+  auto ok = require_run(example("bank_ok") + " --exhaustive --no-state-cache --workers 1", s.dir, 0,
                         "result: 0 counterexamples in 12 executions");
   REQUIRE_THAT(ok.output, Catch::Contains("statistics: 12 executions, 0 blocked"));
+  REQUIRE_THAT(ok.output, !Catch::Contains("state cache"));
   require_run(example("bank_ok") + " --exhaustive --workers 2", s.dir, 0, "result: 0 counterexamples in");
   for (const char* buggy : {"register_race", "call_deadlock"}) {
     REQUIRE(run(example(buggy) + " --exhaustive --quiet", s.dir).status == 1);
@@ -279,7 +280,9 @@ TEST_CASE("a bounded exhaustive run is incomplete, exit 3, never a pass", "[cli]
   Scratch s;
   require_run(example("bank_ok") + " --exhaustive --max-executions 3", s.dir, 3,
               "incomplete: stopped after 3 executions (--max-executions)");
-  require_run(example("bank_ok") + " --dpor none --max-executions 50", s.dir, 3, "incomplete");
+  require_run(example("bank_ok") + " --dpor none --no-state-cache --max-executions 50", s.dir, 3, "incomplete");
+  // With the cache (the default), plain enumeration of bank_ok converges within the bound.
+  require_run(example("bank_ok") + " --dpor none --max-executions 50", s.dir, 0, "exhaustive exploration (no DPOR");
   require_run(example("bank_ok") + " --dpor source", s.dir, 0, "source DPOR");
   auto exhaustive = require_run(example("bank_ok") + " --exhaustive", s.dir, 0, "optimal DPOR");
   REQUIRE_THAT(exhaustive.output, !Catch::Contains("warning"));
@@ -295,9 +298,11 @@ TEST_CASE("json output carries the result, statistics and the counterexample", "
   REQUIRE_THAT(r.output, Catch::Contains("\"kind\": \"assertion\""));
   REQUIRE_THAT(r.output, Catch::Contains("\"schedule_file\": \"lockstep-lost_update.schedule\""));
   REQUIRE_THAT(r.output, Catch::Contains("\"event\": \"send {:get, #PID<0.3.0>} -> #PID<0.2.0>\""));
-  auto ok = require_run(example("bank_ok") + " --exhaustive --workers 1 --json", s.dir, 0,
+  auto ok = require_run(example("bank_ok") + " --exhaustive --no-state-cache --workers 1 --json", s.dir, 0,
                         "\"ok\": true, \"complete\": true");
   REQUIRE_THAT(ok.output, Catch::Contains("\"executions\": 12"));
+  auto cached = require_run(example("bank_ok") + " --exhaustive --workers 1 --json", s.dir, 0, "\"cache_saved\": ");
+  REQUIRE_THAT(cached.output, Catch::Contains("\"cache_retired_after\": 0"));
 }
 
 TEST_CASE("a scenario that crashes the checker is a counterexample with a schedule that replays the crash", "[cli]") {
@@ -334,7 +339,8 @@ TEST_CASE("a crash schedule replays to the crash only on the schedule that crash
 TEST_CASE("the state cache runs fewer executions on converging orders and finds the same bugs", "[cli]") {
   Scratch s;
   // bank_ok: optimal DPOR alone explores 12 executions; with the cache, source DPOR fewer.
-  auto plain = require_run(example("bank_ok") + " --exhaustive --workers 1", s.dir, 0, "statistics: 12 executions");
+  auto plain = require_run(example("bank_ok") + " --exhaustive --no-state-cache --workers 1", s.dir, 0,
+                           "statistics: 12 executions");
   auto cached = require_run(example("bank_ok") + " --state-cache --workers 1", s.dir, 0,
                             "exhaustive exploration (source DPOR, state cache)");
   REQUIRE_THAT(cached.output, Catch::Contains("state cache: "));
@@ -358,4 +364,26 @@ TEST_CASE("the state cache runs fewer executions on converging orders and finds 
   require_run(example("bank_ok") + " --state-cache --max-memory 1M --workers 1", s.dir, 0, "0 counterexamples");
   auto json = require_run(example("bank_ok") + " --state-cache --json", s.dir, 0, "\"states_cached\": ");
   REQUIRE_THAT(json.output, Catch::Contains("\"cache_hits\": "));
+}
+
+TEST_CASE("exhaustive runs cache states adaptively by default and --no-state-cache turns the cache off", "[cli]") {
+  Scratch s;
+  auto executions = [](const std::string& out) {
+    auto at = out.find("statistics: ");
+    REQUIRE(at != std::string::npos);
+    return std::stoull(out.substr(at + 12));
+  };
+  auto adaptive = require_run(example("bank_ok") + " --exhaustive --workers 1", s.dir, 0,
+                              "exhaustive exploration (optimal DPOR, adaptive state cache)");
+  REQUIRE_THAT(adaptive.output, Catch::Contains("state cache: "));
+  auto off = require_run(example("bank_ok") + " --exhaustive --no-state-cache --workers 1", s.dir, 0,
+                         "exhaustive exploration (optimal DPOR)");
+  REQUIRE_THAT(off.output, !Catch::Contains("state cache"));
+  // bank_ok's orders converge: the cache pays, so it stays on and cuts.
+  REQUIRE(executions(adaptive.output) < executions(off.output));
+  REQUIRE_THAT(adaptive.output, !Catch::Contains("retired"));
+  // The bug is found the same way.
+  require_run(example("lost_update") + " --exhaustive --quiet", s.dir, 1, "counterexample");
+  require_run(example("lost_update") + " --exhaustive --no-state-cache --quiet", s.dir, 1, "counterexample");
+  require_run(example("bank_ok") + " --state-cache --no-state-cache", s.dir, 2, "--no-state-cache");
 }

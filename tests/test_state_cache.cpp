@@ -11,6 +11,7 @@
 #include <lockstep/ets.hpp>
 #include <lockstep/explore.hpp>
 
+#include "bench/classic_benchmarks.hpp"
 #include "bench/converging_benchmarks.hpp"
 #include "dpor/state_cache.hpp"
 #include "dpor_corpus.hpp"
@@ -224,19 +225,32 @@ TEST_CASE("a full state cache stops caching and the exploration stays complete",
 TEST_CASE("a cached visit covers a new one only if it slept on no more processes", "[dpor][cache]") {
   lockstep::dpor::StateCache cache(1 << 20);
   auto summary = std::make_shared<lockstep::dpor::Summary>();
-  cache.insert(42, {2, 3}, summary);
+  cache.insert(42, {2, 3}, summary, 7);
   std::vector<std::uint32_t> fewer{2}, same{2, 3}, more{2, 3, 4};
-  REQUIRE(cache.covering(42, fewer) == nullptr);  // 3 was asleep then: its traces were not explored
-  REQUIRE(cache.covering(42, same) == summary);
-  REQUIRE(cache.covering(42, more) == summary);
-  REQUIRE(cache.covering(43, more) == nullptr);
+  REQUIRE_FALSE(cache.covering(42, fewer).found);  // 3 was asleep then: its traces were not explored
+  REQUIRE(cache.covering(42, same).summary == summary);
+  REQUIRE(cache.covering(42, more).summary == summary);
+  REQUIRE(cache.covering(42, more).work == 7);
+  REQUIRE_FALSE(cache.covering(43, more).found);
   // A visit with a smaller sleep set replaces the larger one.
-  cache.insert(42, {}, summary);
-  REQUIRE(cache.covering(42, fewer) == summary);
+  cache.insert(42, {}, summary, 9);
+  REQUIRE(cache.covering(42, fewer).summary == summary);
+  REQUIRE(cache.covering(42, fewer).work == 9);
   REQUIRE(cache.stats().states == 1);
-  REQUIRE(cache.stats().lookups == 5);
+  REQUIRE(cache.stats().lookups == 7);
   REQUIRE(cache.stats().hits == 0);  // the explorer counts the cuts it makes (it may decline one)
-  cache.count_hit();
+  cache.count_hit(9);
+  REQUIRE(cache.stats().hits == 1);
+  REQUIRE(cache.stats().saved == 9);
+  // Without a summary (--dpor none keeps none) a visit still covers.
+  cache.insert(50, {}, nullptr, 1);
+  REQUIRE(cache.covering(50, fewer).found);
+  REQUIRE(cache.covering(50, fewer).summary == nullptr);
+  // Retired, the cache forgets its entries and keeps its counters.
+  cache.retire(1024);
+  REQUIRE_FALSE(cache.covering(42, fewer).found);
+  REQUIRE(cache.stats().bytes == 0);
+  REQUIRE(cache.stats().retired_after == 1024);
   REQUIRE(cache.stats().hits == 1);
 }
 
@@ -275,6 +289,80 @@ TEST_CASE("optimal DPOR with the state cache cuts only where the prefix races wi
   REQUIRE(cached.final_states == none.final_states);
   REQUIRE(cached.cache_hits > 0);
   REQUIRE(cached.executions < optimal.executions);
+}
+
+// The adaptive cache (ExplorerConfig::cache_window): at the end of a window in which it did
+// not pay, it retires for the rest of the exploration. A window of 4 retires it early in
+// most programs, part of whose tree then has subtree summaries and part not: the end states
+// and bugs stay those of plain enumeration, on one worker and on two.
+TEST_CASE("an adaptive state cache that retires mid-exploration loses no end state or bug", "[dpor][cache]") {
+  constexpr std::uint64_t kTinyWindow = 4;
+  int retired = 0, stayed = 0;
+  auto check = [&](const std::function<void()>& body, const Exploration& none) {
+    for (DporMode mode : {DporMode::none, DporMode::source, DporMode::optimal}) {
+      INFO("mode " << ls::to_string(mode));
+      Exploration one = explore_with(body, mode, 0, {}, kCache, kTinyWindow);
+      REQUIRE(one.complete);
+      REQUIRE(one.final_states == none.final_states);
+      REQUIRE(one.bugs == none.bugs);
+      (one.cache_retired_after != 0 ? retired : stayed) += 1;
+      if (mode == DporMode::none) continue;
+      Exploration two = lockstep_test::explore_parallel_with(body, mode, 2, {}, kCache, kTinyWindow);
+      REQUIRE(two.complete);
+      REQUIRE(two.final_states == none.final_states);
+      REQUIRE(two.bugs == none.bugs);
+    }
+  };
+  for (const lockstep_test::Named& s : lockstep_test::corpus()) {
+    INFO("scenario: " << s.name);
+    check(s.body, explore_with(s.body, DporMode::none));
+  }
+  lockstep_test::for_random_programs(60, lockstep_test::Family::plain, check);
+  lockstep_test::for_random_programs(40, lockstep_test::Family::cluster, check);
+  // Both sides of the decision were taken (else this tested only one).
+  REQUIRE(retired > 0);
+  REQUIRE(stayed > 0);
+}
+
+// Readers' orders end in different states (each reader saw the write or not): with the
+// window lockstep-check uses, the cache saves nothing and retires after its first window.
+// The counter server's increments converge: with source DPOR the cache saves many times what
+// it runs, window after window, and stays.
+TEST_CASE("the adaptive state cache retires where orders do not converge and stays where they do", "[dpor][cache]") {
+  using lockstep::dpor::ExplorerConfig;
+  auto readers = lockstep_classic::readers(11);  // 2^11 executions
+  Exploration none = explore_with(readers, DporMode::optimal);
+  Exploration adaptive = explore_with(readers, DporMode::optimal, 0, {}, kCache, ExplorerConfig::kAdaptiveCacheWindow);
+  REQUIRE(adaptive.cache_retired_after == ExplorerConfig::kAdaptiveCacheWindow);
+  REQUIRE(adaptive.final_states == none.final_states);
+  REQUIRE(adaptive.executions == none.executions);  // optimal: one per trace, cut or not
+  Exploration two = lockstep_test::explore_parallel_with(readers, DporMode::optimal, 2, {}, kCache,
+                                                         ExplorerConfig::kAdaptiveCacheWindow);
+  REQUIRE(two.cache_retired_after != 0);
+  REQUIRE(two.final_states == none.final_states);
+
+  constexpr std::uint64_t kWindow = 32;
+  auto counter = lockstep_converging::counter_server(6);
+  Exploration plain = explore_with(counter, DporMode::source);
+  Exploration kept = explore_with(counter, DporMode::source, 0, {}, kCache, kWindow);
+  REQUIRE(plain.executions + plain.blocked > 4 * kWindow);  // windows passed: it was weighed
+  REQUIRE(kept.executions + kept.blocked > kWindow);
+  REQUIRE(kept.cache_retired_after == 0);
+  REQUIRE(kept.cache_hits > 0);
+  REQUIRE(kept.final_states == plain.final_states);
+  REQUIRE(kept.executions < plain.executions);
+}
+
+// Plain enumeration keeps no subtree summaries (it races nothing), but a visited state still
+// covers: it cuts, where it once cut nothing.
+TEST_CASE("plain enumeration with the state cache cuts at visited states", "[dpor][cache]") {
+  auto body = lockstep_converging::counter_server(3);
+  Exploration none = explore_with(body, DporMode::none);
+  Exploration cached = with_cache(body, DporMode::none);
+  REQUIRE(cached.cache_hits > 0);
+  REQUIRE(cached.executions < none.executions);
+  REQUIRE(cached.final_states == none.final_states);
+  REQUIRE(cached.bugs == none.bugs);
 }
 
 TEST_CASE("the state cache's memory bound is refused below 1M, with the fix named", "[dpor][cache]") {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -39,10 +40,12 @@ that replays it exactly.
   --dpor MODE              exhaustive with none | source | optimal (default optimal)
   --max-executions N       exhaustive: stop after N executions (incomplete)
   --max-depth N            exhaustive: cut executions at N steps (incomplete)
-  --state-cache            exhaustive: do not explore a visible state twice (source DPOR
-                           unless --dpor says otherwise; fewer executions where orders
-                           converge; with --dpor optimal it cuts only race-free subtrees)
-  --no-state-cache         explore statelessly (the default)
+  --state-cache            exhaustive: never explore a visible state twice, all run long
+                           (source DPOR unless --dpor says otherwise; fewer executions
+                           where orders converge; optimal DPOR cuts only race-free subtrees).
+                           Without it, --exhaustive caches states until a window of 1024
+                           executions in which the cache saved less than 4x what it ran
+  --no-state-cache         exhaustive: explore statelessly
   --max-memory SIZE        bound on the state cache, e.g. 512M or 4G (default: half the
                            machine's memory); past it new states are not cached
   --strategy S             random | pct | fair-pct | pos | idpct | first   (default random)
@@ -88,6 +91,8 @@ struct CliOptions {
   bool isolate = true;  // run the check in a supervised child (crash isolation)
   bool json = false;
   bool dpor_given = false;  // --dpor named the mode (else --state-cache picks source)
+  // --state-cache (on throughout) or --no-state-cache; neither: on and adaptive when exhaustive.
+  std::optional<bool> cache_given;
   std::string replay_file;
   std::string schedule_out;
   std::string trace_out;
@@ -240,11 +245,13 @@ CliOptions parse_args(int argc, char** argv) {
       o.max_executions = parse_number<std::uint64_t>(arg, need());
     } else if (arg == "--max-depth") {
       o.max_depth = parse_number<std::uint64_t>(arg, need());
-    } else if (arg == "--state-cache") {
-      o.state_cache = true;
-      cli.exhaustive = true;
-    } else if (arg == "--no-state-cache") {
-      o.state_cache = false;
+    } else if (arg == "--state-cache" || arg == "--no-state-cache") {
+      bool on = arg == "--state-cache";
+      if (cli.cache_given && *cli.cache_given != on) {
+        throw UsageFailure("--state-cache and --no-state-cache contradict each other: give one");
+      }
+      cli.cache_given = on;
+      if (on) cli.exhaustive = true;
     } else if (arg == "--max-memory") {
       o.max_memory = parse_size(arg, need());
     } else if (arg.rfind("-", 0) == 0) {
@@ -256,9 +263,13 @@ CliOptions parse_args(int argc, char** argv) {
     }
   }
   if (cli.library.empty()) throw UsageFailure("missing SCENARIO.so (see lockstep-check --help)");
-  // The state cache cuts most with source sets: it picks source DPOR unless told otherwise
-  // (optimal DPOR cuts only where the prefix races with nothing: docs/exploration.md).
-  if (cli.options.state_cache && !cli.dpor_given) cli.options.dpor = ls::DporMode::source;
+  // Exhaustive runs cache states by default, and the cache retires where it does not pay
+  // (Options::state_cache_adaptive). Asked for, it stays on and picks source DPOR, which cuts
+  // most, unless told otherwise (optimal DPOR cuts only where the prefix races with nothing:
+  // docs/exploration.md).
+  cli.options.state_cache = cli.exhaustive && cli.cache_given.value_or(true);
+  cli.options.state_cache_adaptive = cli.options.state_cache && !cli.cache_given;
+  if (cli.cache_given == true && !cli.dpor_given) cli.options.dpor = ls::DporMode::source;
   return cli;
 }
 
@@ -312,9 +323,10 @@ std::string describe(const CliOptions& cli) {
                                       : "";
   if (cli.exhaustive) {
     unsigned workers = o.effective_workers();
-    return "exhaustive exploration (" + std::string(ls::to_string(o.dpor)) + " DPOR" +
-           (o.state_cache ? ", state cache" : "") + (workers > 1 ? ", " + std::to_string(workers) + " workers" : "") +
-           ")" + faults;
+    std::string how = o.dpor == ls::DporMode::none ? "no DPOR" : std::string(ls::to_string(o.dpor)) + " DPOR";
+    if (o.state_cache) how += o.state_cache_adaptive ? ", adaptive state cache" : ", state cache";
+    if (workers > 1) how += ", " + std::to_string(workers) + " workers";
+    return "exhaustive exploration (" + how + ")" + faults;
   }
   std::string s = std::string(ls::to_string(o.strategy)) + " strategy, " +
                   std::to_string(o.iterations) + " iteration" + (o.iterations == 1 ? "" : "s") +
@@ -415,6 +427,7 @@ void print_json(const CliOptions& cli, const ls::ScenarioInfo& info, const ls::R
     << ", \"peak_tree_nodes\": " << r.peak_nodes << ", \"states_cached\": " << r.states_cached
     << ", \"state_lookups\": " << r.state_lookups << ", \"cache_hits\": " << r.cache_hits
     << ", \"cache_bytes\": " << r.cache_bytes << ", \"cache_full\": " << (r.cache_full ? "true" : "false")
+    << ", \"cache_saved\": " << r.cache_saved << ", \"cache_retired_after\": " << r.cache_retired_after
     << ", \"collision_probability\": " << r.collision_probability() << ", \"counterexamples\": [";
   for (std::size_t i = 0; i < r.counterexamples.size(); ++i) {
     const ls::Counterexample& cx = r.counterexamples[i];
@@ -588,6 +601,12 @@ int report(const CliOptions& cli, const ls::ScenarioInfo& info, const ls::Result
                   static_cast<unsigned long long>(r.states_cached), static_cast<double>(r.cache_bytes) / (1 << 20),
                   static_cast<unsigned long long>(r.cache_hits), static_cast<unsigned long long>(r.state_lookups),
                   rate, r.collision_probability());
+      if (r.cache_retired_after != 0) {
+        std::printf("state cache retired after %llu executions: it saved %llu executions' work, less than 4x what "
+                    "it ran (--state-cache keeps it on)\n",
+                    static_cast<unsigned long long>(r.cache_retired_after),
+                    static_cast<unsigned long long>(r.cache_saved));
+      }
       if (r.cache_full) {
         std::printf("state cache full (--max-memory): later states were explored without caching; "
                     "raise --max-memory to cache more\n");

@@ -49,6 +49,11 @@ struct Options {
   // Cuts most with dpor source; optimal DPOR cuts only where the prefix races with nothing
   // in the cut-off subtree.
   bool state_cache = false;
+  // With state_cache: the cache retires, for the rest of the run, after the first window of
+  // 1,024 executions in which it saved less than 4 times the executions it ran (where orders
+  // do not converge it costs 2-4 times an execution and saves nothing). `lockstep-check
+  // --exhaustive` runs this way by default; `--state-cache` keeps the cache on throughout.
+  bool state_cache_adaptive = false;
   // Bytes the state cache may hold (0: half the machine's memory); past it, new states are
   // not cached and the exploration goes on without them.
   std::uint64_t max_memory = 0;

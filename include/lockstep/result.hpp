@@ -52,6 +52,9 @@ struct Result {
   std::uint64_t cache_hits = 0;     // prefixes cut at a visited state (not in `executions`)
   std::uint64_t cache_bytes = 0;    // estimated memory of the cache
   bool cache_full = false;          // Options::max_memory reached: later states not cached
+  std::uint64_t cache_saved = 0;    // executions the hits' cut-off subtrees took when explored
+  // Options::state_cache_adaptive: executions run when the cache retired (0: it did not).
+  std::uint64_t cache_retired_after = 0;
   // Estimated probability that two distinct states shared a 64-bit fingerprint:
   // n(m - n) / 2^64 for n states cached out of m looked up (as TLC estimates it).
   double collision_probability() const;
