@@ -9,6 +9,7 @@
 #include <thread>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <lockstep/explore.hpp>
@@ -41,9 +42,14 @@ double peak_rss_mib() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
-// --only TEXT: run just the rows whose name contains TEXT (for profiling one of them).
+// --only TEXT: run just the rows whose name contains TEXT; --only =NAME, just the row named
+// NAME (for profiling one of them).
 std::string g_only;
-bool skipped(const std::string& label) { return !g_only.empty() && label.find(g_only) == std::string::npos; }
+bool skipped(const std::string& label) {
+  if (g_only.empty()) return false;
+  if (g_only.front() == '=') return label != std::string_view(g_only).substr(1);
+  return label.find(g_only) == std::string::npos;
+}
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -211,7 +217,7 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) g_only = argv[++i];
     else if (std::strcmp(argv[i], "--warmup") == 0 && i + 1 < argc) warmup = std::atof(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: lockstep-bench [--json] [--large] [--only TEXT] [--warmup SECONDS]\n");
+      std::fprintf(stderr, "usage: lockstep-bench [--json] [--large] [--only TEXT | --only =NAME] [--warmup SECONDS]\n");
       return 2;
     }
   }

@@ -230,7 +230,8 @@ class ExplorationTree {
       : mode(c.mode), max_executions(c.max_executions), max_depth(c.max_depth), stop_at_bug(c.stop_at_bug),
         alone_keying_from(c.alone_keying_from),
         cache(c.state_cache_bytes != 0 ? std::make_unique<StateCache>(c.state_cache_bytes) : nullptr),
-        cache_window(c.cache_window), caching(cache != nullptr) {}
+        cache_window(c.cache_window), caching(cache != nullptr),
+        window_size(c.cache_first_window != 0 ? std::min(c.cache_first_window, c.cache_window) : c.cache_window) {}
 
   // The branch to take next at `n` (0 if none): the first unclaimed wakeup child, or the
   // first backtrack entry neither claimed nor asleep.
@@ -343,12 +344,13 @@ class ExplorationTree {
     effort.fetch_add(executions, std::memory_order_relaxed);
     if (cache_window == 0 || !caching.load(std::memory_order_relaxed)) return;
     window_runs += executions;
-    if (window_runs < cache_window) return;
+    if (window_runs < window_size) return;
     if (window_saved < ExplorerConfig::kCachePays * window_runs) {
       caching.store(false, std::memory_order_relaxed);
       cache->retire(stats.executions + stats.blocked);
     }
     window_runs = window_saved = 0;
+    window_size = std::min(2 * window_size, cache_window);
   }
   void count_hit(std::uint64_t saved) {
     cache->count_hit(saved);
@@ -372,6 +374,7 @@ class ExplorationTree {
   // Executions run, plus what every hit saved (the work of the subtree it cut off): a node's
   // subtree took `effort` at its seal minus `effort_before`. Windowed counts, with the lock.
   std::atomic<std::uint64_t> effort{0};
+  std::uint64_t window_size;  // of the current window: the first, doubled up to cache_window
   std::uint64_t window_runs = 0, window_saved = 0;
   // Held for short spells (at every new node, outside the own regions): spinning beats
   // parking the thread (a futex sleep and wake-up cost more than the critical section).
@@ -402,7 +405,10 @@ ExplorerConfig ExplorerConfig::from(const Options& options) {
       long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
       c.state_cache_bytes = pages > 0 && page > 0 ? std::uint64_t(pages) * std::uint64_t(page) / 2 : (1ULL << 31);
     }
-    c.cache_window = options.state_cache_adaptive ? kAdaptiveCacheWindow : 0;
+    if (options.state_cache_adaptive) {
+      c.cache_window = kAdaptiveCacheWindow;
+      c.cache_first_window = kAdaptiveFirstWindow;
+    }
   }
   return c;
 }

@@ -67,11 +67,18 @@ struct ExplorerConfig {
   bool stop_at_bug = false;          // the first counterexample stops every worker
   std::uint64_t state_cache_bytes = 0;  // 0: no state cache
   // With a cache: it retires, for the rest of the exploration, at the end of the first window
-  // of this many executions in which it saved less than kCachePays times the executions run
-  // in it (docs/exploration.md, "When the cache retires"). 0: it stays on.
+  // of executions in which it saved less than kCachePays times the executions run in it
+  // (docs/exploration.md, "When the cache retires"). The first window is cache_first_window
+  // executions long (0: cache_window), each next one twice the last, up to cache_window.
+  // cache_window 0: it stays on.
   std::uint64_t cache_window = 0;
+  std::uint64_t cache_first_window = 0;
   static constexpr std::uint64_t kCachePays = 4;
-  static constexpr std::uint64_t kAdaptiveCacheWindow = 1024;  // Options::state_cache_adaptive
+  // Options::state_cache_adaptive. A cache costs about twice the instructions of an execution
+  // without it (readers, lastzero, indexer), so a tree where it does not pay should learn so
+  // early: after 64 executions, then 128, 256, 512, and every 1024.
+  static constexpr std::uint64_t kAdaptiveCacheWindow = 1024;
+  static constexpr std::uint64_t kAdaptiveFirstWindow = 64;
   // A worker alone on the tree keys its reversals (sequence_key.hpp) from this many
   // executions on (Explorer::keying); tests set 0, so that small explorations key too.
   std::uint64_t alone_keying_from = 256;

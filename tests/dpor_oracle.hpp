@@ -79,13 +79,14 @@ inline ls::Options explorer_options(ls::Faults faults = {}) {
 
 inline Exploration explore_with(const std::function<void()>& root, ls::DporMode mode,
                                 std::uint64_t max_executions = 0, ls::Faults faults = {}, bool state_cache = false,
-                                std::uint64_t cache_window = 0) {
+                                std::uint64_t cache_window = 0, std::uint64_t cache_first_window = 0) {
   Exploration x;
   lockstep::dpor::ExplorerConfig config;
   config.mode = mode;
   config.max_executions = max_executions;
   config.state_cache_bytes = state_cache ? std::uint64_t{1} << 30 : 0;
   config.cache_window = cache_window;
+  config.cache_first_window = cache_first_window;
   config.alone_keying_from = 0;  // small explorations skip repeated insertions too
   lockstep::dpor::Explorer explorer(config);
   std::mutex m;
@@ -104,7 +105,7 @@ inline Exploration explore_with(const std::function<void()>& root, ls::DporMode 
 // The same, with `workers` explorers sharing one tree (dpor::explore_parallel).
 inline Exploration explore_parallel_with(const std::function<void()>& root, ls::DporMode mode, unsigned workers,
                                          ls::Faults faults = {}, bool state_cache = false,
-                                         std::uint64_t cache_window = 0) {
+                                         std::uint64_t cache_window = 0, std::uint64_t cache_first_window = 0) {
   Exploration x;
   std::mutex m;
   ls::Options o;
@@ -114,6 +115,7 @@ inline Exploration explore_parallel_with(const std::function<void()>& root, ls::
   o.faults = faults;
   lockstep::dpor::ExplorerConfig config = lockstep::dpor::ExplorerConfig::from(o);
   config.cache_window = cache_window;
+  config.cache_first_window = cache_first_window;
   ls::Result r = lockstep::dpor::explore_parallel(root, o, config, workers,
                                                   [&](lockstep::dpor::Explorer& e) { e.on_execution = recorder(x, m); });
   x.executions = r.executions;

@@ -325,28 +325,31 @@ TEST_CASE("an adaptive state cache that retires mid-exploration loses no end sta
 }
 
 // Readers' orders end in different states (each reader saw the write or not): with the
-// window lockstep-check uses, the cache saves nothing and retires after its first window.
-// The counter server's increments converge: with source DPOR the cache saves many times what
-// it runs, window after window, and stays.
+// windows lockstep-check uses, the cache saves nothing and retires after its first window,
+// of 64 executions. The counter server's increments converge: with source DPOR the cache
+// saves many times what it runs, window after window (from 4 executions, doubling to 32),
+// and stays.
 TEST_CASE("the adaptive state cache retires where orders do not converge and stays where they do", "[dpor][cache]") {
   using lockstep::dpor::ExplorerConfig;
+  constexpr auto kWindow = ExplorerConfig::kAdaptiveCacheWindow, kFirst = ExplorerConfig::kAdaptiveFirstWindow;
   auto readers = lockstep_classic::readers(11);  // 2^11 executions
   Exploration none = explore_with(readers, DporMode::optimal);
-  Exploration adaptive = explore_with(readers, DporMode::optimal, 0, {}, kCache, ExplorerConfig::kAdaptiveCacheWindow);
-  REQUIRE(adaptive.cache_retired_after == ExplorerConfig::kAdaptiveCacheWindow);
+  Exploration adaptive = explore_with(readers, DporMode::optimal, 0, {}, kCache, kWindow, kFirst);
+  REQUIRE(adaptive.cache_retired_after == kFirst);
   REQUIRE(adaptive.final_states == none.final_states);
   REQUIRE(adaptive.executions == none.executions);  // optimal: one per trace, cut or not
-  Exploration two = lockstep_test::explore_parallel_with(readers, DporMode::optimal, 2, {}, kCache,
-                                                         ExplorerConfig::kAdaptiveCacheWindow);
+  // Without a first window, the first is a whole one.
+  REQUIRE(explore_with(readers, DporMode::optimal, 0, {}, kCache, kWindow).cache_retired_after == kWindow);
+  Exploration two = lockstep_test::explore_parallel_with(readers, DporMode::optimal, 2, {}, kCache, kWindow, kFirst);
   REQUIRE(two.cache_retired_after != 0);
   REQUIRE(two.final_states == none.final_states);
 
-  constexpr std::uint64_t kWindow = 32;
+  constexpr std::uint64_t kCounterWindow = 32, kCounterFirst = 4;
   auto counter = lockstep_converging::counter_server(6);
   Exploration plain = explore_with(counter, DporMode::source);
-  Exploration kept = explore_with(counter, DporMode::source, 0, {}, kCache, kWindow);
-  REQUIRE(plain.executions + plain.blocked > 4 * kWindow);  // windows passed: it was weighed
-  REQUIRE(kept.executions + kept.blocked > kWindow);
+  Exploration kept = explore_with(counter, DporMode::source, 0, {}, kCache, kCounterWindow, kCounterFirst);
+  REQUIRE(plain.executions + plain.blocked > 4 * kCounterWindow);  // windows passed: it was weighed
+  REQUIRE(kept.executions + kept.blocked > 4 + 8 + 16 + kCounterWindow);
   REQUIRE(kept.cache_retired_after == 0);
   REQUIRE(kept.cache_hits > 0);
   REQUIRE(kept.final_states == plain.final_states);
