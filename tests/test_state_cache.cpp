@@ -383,7 +383,7 @@ TEST_CASE("offline oracle: the state cache over thousands of random programs", "
   for (int ops : {3, 4}) {
     for (lockstep_test::Family family :
          {lockstep_test::Family::plain, lockstep_test::Family::cluster, lockstep_test::Family::shared}) {
-      std::uint64_t plain = 0, cached = 0, hits = 0, optimal_cached = 0, optimal_hits = 0;
+      std::uint64_t plain = 0, cached = 0, hits = 0, optimal_cached = 0, optimal_hits = 0, retired = 0;
       std::uint64_t programs = lockstep_test::for_oracle_programs(2000, ops, family, [&](const auto& body, const Exploration& none) {
         Exploration source = explore_with(body, DporMode::source);
         Exploration c = with_cache(body, DporMode::source);
@@ -394,15 +394,23 @@ TEST_CASE("offline oracle: the state cache over thousands of random programs", "
         REQUIRE(oc.bugs == none.bugs);
         optimal_cached += oc.executions;
         optimal_hits += oc.cache_hits;
+        // The adaptive cache with windows of 2 doubling to 4: it retires mid-exploration in many.
+        for (DporMode mode : {DporMode::source, DporMode::optimal}) {
+          Exploration a = explore_with(body, mode, 0, {}, kCache, 4, 2);
+          REQUIRE(a.final_states == none.final_states);
+          REQUIRE(a.bugs == none.bugs);
+          retired += a.cache_retired_after != 0 ? 1 : 0;
+        }
         plain += source.executions;
         cached += c.executions;
         hits += c.cache_hits;
       });
       std::printf("ops <= %d%s: %llu programs, source %llu executions, source + cache %llu (+%llu cut at a visited "
-                  "state), optimal + cache %llu (+%llu cut)\n",
+                  "state), optimal + cache %llu (+%llu cut), a tiny adaptive cache retired in %llu runs\n",
                   ops, lockstep_test::describe(family), (unsigned long long)programs, (unsigned long long)plain,
                   (unsigned long long)cached, (unsigned long long)hits, (unsigned long long)optimal_cached,
-                  (unsigned long long)optimal_hits);
+                  (unsigned long long)optimal_hits, (unsigned long long)retired);
+      REQUIRE(retired > 0);
     }
   }
 }
