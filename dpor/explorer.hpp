@@ -76,7 +76,7 @@ struct ExplorerConfig {
   static constexpr std::uint64_t kCachePays = 4;
   // Options::state_cache_adaptive. A cache costs about twice the instructions of an execution
   // without it (readers, lastzero, indexer), so a tree where it does not pay should learn so
-  // early: after 64 executions, then 128, 256, 512, and every 1024.
+  // early: windows of 64 executions, then 128, 256, 512, and 1024 from then on.
   static constexpr std::uint64_t kAdaptiveCacheWindow = 1024;
   static constexpr std::uint64_t kAdaptiveFirstWindow = 64;
   // A worker alone on the tree keys its reversals (sequence_key.hpp) from this many
