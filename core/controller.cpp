@@ -185,21 +185,23 @@ void rerun_diverged(std::uint32_t pid, std::uint64_t step) {
                          " cannot run at step " + std::to_string(step) + " as it could before");
 }
 
-void Controller::begin_event(EventId id, bool barrier) {
-  event_.id = id;
-  event_.barrier = barrier;
-  event_.unknown = false;
-  event_.label = 0;
-  event_.spawned.clear();
-  event_.accesses.clear();
-  event_.footprint = 0;
-  event_.write_footprint = 0;
-  event_.member_write_footprint = 0;
-  event_.read_footprint = 0;
-  event_.conditions.clear();
-  event_.plain_alternative = 0;
-  event_.heavier_alternative = false;
-  event_.killed.clear();
+void Controller::begin_event(EventRecord* into, EventId id, bool barrier) {
+  event_ = into != nullptr ? into : &own_event_;
+  event_->id = id;
+  event_->predicted = false;
+  event_->barrier = barrier;
+  event_->unknown = false;
+  event_->label = 0;
+  event_->spawned.clear();
+  event_->accesses.clear();
+  event_->footprint = 0;
+  event_->write_footprint = 0;
+  event_->member_write_footprint = 0;
+  event_->read_footprint = 0;
+  event_->conditions.clear();
+  event_->plain_alternative = 0;
+  event_->heavier_alternative = false;
+  event_->killed.clear();
   result_label_ = 0;
 }
 
@@ -254,13 +256,19 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   out.final_state = 0;
   out.counterexample.reset();
   out.warnings.clear();
-  out.choices.clear();
+  // The replayed steps are the last run's first steps: their log and choice points stay, and
+  // they run without collecting the enabled set (only whether their process can run).
+  const std::size_t kept = kept_prefix(replay);
+  out.step_log.resize(kept);
+  choices_before_.resize(kept + 1);
+  out.choices.resize(choices_before_[kept]);
+  log_whole_ = false;
   crash_slot_ = CrashBoard::thread_slot();
   if (crash_slot_ != nullptr) {
     crash_slot_->length.store(0, std::memory_order_relaxed);
     CrashBoard::current()->executions.fetch_add(1, std::memory_order_relaxed);
+    for (std::uint32_t pid : out.choices) mirror_choice(pid);
   }
-  out.step_log.clear();
   abort_.reset();
   clock_ = 0;
   step_ = 0;
@@ -271,20 +279,30 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
     Process& r = new_process(root, true);
     note(r.pid, [] { return std::string("start (root)"); });
     while (!halted()) {
-      collect_enabled();
-      if (enabled_.empty()) {
+      Process* next = nullptr;  // a kept replayed step's process, able to run
+      if (replayed < kept) {
+        next = find(replay[replayed]);
+        if (next != nullptr && !runnable(*next)) next = nullptr;
+        assert(next == nullptr || (collect_enabled(), enabled_.size() > 1) ==
+                                      (choices_before_[replayed + 1] != choices_before_[replayed]));
+        if (next == nullptr) collect_enabled();  // a timer fires first, or the scenario diverged
+      } else {
+        collect_enabled();
+      }
+      if (next == nullptr && enabled_.empty()) {
         // Not recorded, an event still names what it sends (Message::from, for reads-from).
         if (recording_) {
-          begin_event(EventId{0, barriers_}, true);
+          begin_event(strategy.event_buffer(), EventId{0, barriers_}, true);
         } else {
-          event_.id = EventId{0, barriers_};
+          event_->id = EventId{0, barriers_};
         }
         if (fire_next_deadline()) {
           if (observing_) ++barriers_;
           if (tracking_states_) process_hash_.assign(procs_.size(), 0);  // a firing may time out any receive
           if (recording_) {
-            event_.label = mix(event_.id.index, static_cast<std::uint64_t>(clock_));
-            strategy.observe(event_);
+            event_->label = mix(event_->id.index, static_cast<std::uint64_t>(clock_));
+            strategy.observe(*event_);
+            event_ = &own_event_;
           }
           continue;
         }
@@ -301,6 +319,21 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
         break;
       }
       ++step_;
+      if (next != nullptr) {
+        ++replayed;
+        Process& p = *next;
+        event_->id = EventId{p.pid.id, p.events};
+        result_label_ = 0;  // the local state still follows what the step returns
+        ++p.events;
+        OpKind kind = p.op.kind;
+        if (execute(p)) resume(p);
+        if (tracking_states_) {
+          p.local = mix(mix(p.local, static_cast<unsigned>(kind)), result_label_);
+          changed_processes(p);
+        }
+        continue;
+      }
+      if (replayed < kept) rerun_diverged(replay[replayed], step_);  // another can run, not it
       std::size_t index = 0;
       if (replayed < replay.size()) {
         index = rerun_index(enabled_, replay[replayed++], step_);
@@ -318,13 +351,14 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
         out.choices.push_back(enabled_[index].pid.id);
         if (crash_slot_ != nullptr) mirror_choice(enabled_[index].pid.id);
       }
+      choices_before_.push_back(static_cast<std::uint32_t>(out.choices.size()));
       Process& p = *find(enabled_[index].pid);
       out.step_log.push_back({p.pid.id, p.op.kind});
       if (recording_) {
-        begin_event(EventId{p.pid.id, p.events}, false);
+        begin_event(strategy.event_buffer(), EventId{p.pid.id, p.events}, false);
         touch(ObjectKind::life, AccessMode::read, p.pid.id);
       } else {
-        event_.id = EventId{p.pid.id, p.events};
+        event_->id = EventId{p.pid.id, p.events};
         result_label_ = 0;  // the local state still follows what the step returns
       }
       ++p.events;
@@ -332,23 +366,27 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
       if (execute(p)) resume(p);
       if (tracking_states_) {
         if (recording_) {
-          std::uint64_t label = mix(mix(event_.id.pid, event_.id.index), static_cast<unsigned>(kind));
+          std::uint64_t label = mix(mix(event_->id.pid, event_->id.index), static_cast<unsigned>(kind));
           // Accesses are a set: the order a cascade logged them in is not part of the event.
           std::uint64_t footprint = 0;
-          for (const Access& a : event_.accesses) {
+          for (const Access& a : event_->accesses) {
             std::uint64_t h = mix((std::uint64_t{static_cast<unsigned>(a.kind)} << 8) | static_cast<unsigned>(a.mode), a.object);
             footprint += mix(h, (std::uint64_t{a.peer.pid} << 32) | a.peer.index);
           }
           label = mix(label, footprint);
-          event_.label = mix(label, result_label_);
+          event_->label = mix(label, result_label_);
         }
         // The local state: what the process got back, not who caused it (a message's sender
         // is not part of it), so that different orders can reach the same state.
         p.local = mix(mix(p.local, static_cast<unsigned>(kind)), result_label_);
         changed_processes(p);
       }
-      if (recording_) strategy.observe(event_);
+      if (recording_) {
+        strategy.observe(*event_);
+        event_ = &own_event_;
+      }
     }
+    event_ = &own_event_;  // a firing begun with nothing left to fire used the strategy's record
     if (tracking_states_ && !out.abandoned) out.final_state = visible_state();
     if (!abort_ && !out.abandoned) {
       Process& root_process = *procs_.front();
@@ -375,6 +413,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   tl_controller = prev_controller;
 
   out.steps = step_;
+  log_whole_ = !abort_;
   if (abort_ && observing_) {
     // The explorer ran on to a maximal state; the counterexample is the prefix up to the failure.
     out.choices.resize(std::min(out.choices.size(), abort_choices_));
@@ -385,6 +424,26 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
     out.counterexample->trace = std::move(trace_);
   }
   return out;
+}
+
+std::size_t Controller::kept_prefix(std::span<const std::uint32_t> replay) const {
+  const std::vector<StepLogEntry>& log = outcome_.step_log;
+  if (!log_whole_ || replay.empty() || replay.size() > log.size() || choices_before_.size() != log.size() + 1) return 0;
+  for (std::size_t s = 0; s < replay.size(); ++s) {
+    if (log[s].pid != replay[s]) return 0;
+  }
+  return replay.size();
+}
+
+bool Controller::runnable(Process& p) {
+  if (!p.alive || p.fiber.finished()) return false;
+  if (p.op.kind != OpKind::receive) return true;
+  PendingOp& op = p.op;
+  if (op.matcher == nullptr && !op.has_timeout && !op.timed_out) {
+    op.match_index = 0;
+    return !p.mailbox.empty();
+  }
+  return receive_ready(p);
 }
 
 bool Controller::receive_ready(Process& p) {
@@ -507,7 +566,7 @@ void Controller::deliver(Pid to, Term msg) {
   Process* p = find(to);
   if (p != nullptr && p->alive) {
     std::uint64_t hash = tracking_states_ ? msg.hash() : 0;
-    p->mailbox.push_back(Message{std::move(msg), event_.id, hash});
+    p->mailbox.push_back(Message{std::move(msg), event_->id, hash});
   }
 }
 
@@ -523,8 +582,8 @@ void Controller::touch_shared(const SharedAccess& a) {
     bool commuting = a.write && key != nullptr && a.commutes != 0;
     if (!commuting) record_result(seen);
     if (a.write) {
-      Process* writer = find(event_.id.pid);
-      std::uint64_t entry = mix((std::uint64_t{event_.id.pid} << 32) | event_.id.index,
+      Process* writer = find(event_->id.pid);
+      std::uint64_t entry = mix((std::uint64_t{event_->id.pid} << 32) | event_->id.index,
                                 writer != nullptr ? writer->local : 0);
       if (key == nullptr) {
         w.whole = mix(w.whole, mix(entry, seen));
@@ -555,7 +614,7 @@ void Controller::touch_shared(const SharedAccess& a) {
   } else {
     touch(ObjectKind::shared_object, a.write ? AccessMode::member_write : AccessMode::member_read, a.object);
     touch(ObjectKind::shared_key, a.write ? AccessMode::write : AccessMode::read, mix(a.object, a.key));
-    if (recording_ && a.write) event_.accesses.back().commutes = a.commutes;
+    if (recording_ && a.write) event_->accesses.back().commutes = a.commutes;
   }
 }
 
@@ -581,7 +640,7 @@ void Controller::changed_processes(const Process& p) {
   // Every change to another process is logged as an access to it (what DPOR relies on too).
   process_hash_.resize(procs_.size(), 0);
   process_hash_[p.pid.id - 1] = 0;
-  for (const Access& a : event_.accesses) {
+  for (const Access& a : event_->accesses) {
     switch (a.kind) {
       case ObjectKind::life:
       case ObjectKind::trap:
@@ -594,7 +653,7 @@ void Controller::changed_processes(const Process& p) {
       default: break;
     }
   }
-  for (std::uint32_t child : event_.spawned) {
+  for (std::uint32_t child : event_->spawned) {
     if (child >= 1 && child <= process_hash_.size()) process_hash_[child - 1] = 0;
   }
 }
@@ -663,7 +722,7 @@ bool Controller::execute(Process& p) {
       touch(ObjectKind::pid_counter, AccessMode::write, 0);
       touch(ObjectKind::life, AccessMode::write, child.id);  // sends may target it already
       if (op.flag) touch(ObjectKind::links, AccessMode::member_write, p.pid.id);
-      if (recording_) event_.spawned.push_back(child.id);
+      if (recording_) event_->spawned.push_back(child.id);
       p.result.pid = new_process(std::move(*op.spawn_body), false, op.flag ? &p : nullptr, node, unreachable).pid;
       break;
     }
@@ -765,7 +824,7 @@ bool Controller::execute(Process& p) {
           break;
         }
       }
-      if (recording_) event_.heavier_alternative = true;
+      if (recording_) event_->heavier_alternative = true;
       if (std::find(p.links.begin(), p.links.end(), to->pid.id) == p.links.end()) {
         p.links.push_back(to->pid.id);
         to->links.push_back(p.pid.id);
@@ -801,7 +860,7 @@ bool Controller::execute(Process& p) {
         Consequences unreachable(*this, ObjectKind::network, 0);  // not plain: see route()
         deliver(p.pid, tuple(atom("DOWN"), ref, atom("process"), op.target, atom("noconnection")));
       } else {
-        if (recording_) event_.heavier_alternative = true;
+        if (recording_) event_->heavier_alternative = true;
         monitors_.emplace(ref, Monitor{p.pid.id, to->pid.id});
         to->monitored_by.push_back(ref);
       }
@@ -985,7 +1044,7 @@ void Controller::exit_signal(Pid from, Process& to, const Term& reason) {
 void Controller::kill(Process& p, Term reason) {
   if (!p.alive) return;
   note(p.pid, [&] { return "killed: " + reason.to_string(); });
-  if (recording_ && p.pid.id != event_.id.pid) event_.killed.push_back(p.pid.id);
+  if (recording_ && p.pid.id != event_->id.pid) event_->killed.push_back(p.pid.id);
   terminate(p, std::move(reason), false);
   unwind(p);
 }

@@ -175,7 +175,7 @@ class Controller final : public StateSource {
   void log_access(ObjectKind kind, AccessMode mode, std::uint64_t object, EventId peer) {
     // Field by field: a temporary Access built on the stack and copied in stalls on its
     // store forwarding (measured: a tenth of an indexer exploration).
-    Access& a = event_.accesses.emplace_back();
+    Access& a = event_->accesses.emplace_back();
     a.kind = kind;
     a.mode = mode;
     a.object = object;
@@ -186,16 +186,16 @@ class Controller final : public StateSource {
     bool reads = reading(mode);
     if (kind != ObjectKind::shared_any) {
       std::uint64_t bit = footprint_bit(kind, object);
-      event_.footprint |= bit;
+      event_->footprint |= bit;
       if (mode == AccessMode::read) {
-        event_.read_footprint |= bit;
+        event_->read_footprint |= bit;
       } else if (mode == AccessMode::member_write) {
-        event_.member_write_footprint |= bit;
+        event_->member_write_footprint |= bit;
       } else if (!reads) {
-        event_.write_footprint |= bit;
+        event_->write_footprint |= bit;
       }
     } else if (!reads) {
-      event_.footprint = event_.write_footprint = ~std::uint64_t{0};
+      event_->footprint = event_->write_footprint = ~std::uint64_t{0};
     }
   }
   // While alive, what the event touches is a consequence of the state of `object` (and of
@@ -221,14 +221,14 @@ class Controller final : public StateSource {
    private:
     void add(ObjectKind kind, std::uint64_t object, bool plain) {
       if (!c_.recording_) return;
-      std::size_t i = c_.event_.conditions.size();
-      Access& c = c_.event_.conditions.emplace_back();
+      std::size_t i = c_.event_->conditions.size();
+      Access& c = c_.event_->conditions.emplace_back();
       c.kind = kind;
       c.mode = AccessMode::read;
       c.object = object;
       std::uint32_t bit = core::cause_bit(i);
       c_.causes_ |= bit;
-      if (plain && i < 31) c_.event_.plain_alternative |= bit;
+      if (plain && i < 31) c_.event_->plain_alternative |= bit;
     }
     Controller& c_;
     std::uint32_t saved_;
@@ -279,7 +279,13 @@ class Controller final : public StateSource {
   [[noreturn]] static void after_failed_sync(Process& p);
   void resume(Process& p);  // run p until its next sync point (inline in controller.cpp)
   void collect_enabled();
+  // Whether p can run now (collect_enabled's test for one process; a receive's match found).
+  bool runnable(Process& p);
   bool receive_ready(Process& p);
+  // How many of the last execution's steps, from the first, out.step_log and out.choices
+  // still hold for a run that replays `replay` (they are kept, and those steps' enabled sets
+  // are not collected again): all of replay if the last run took those steps, else 0.
+  std::size_t kept_prefix(std::span<const std::uint32_t> replay) const;
   bool fire_next_deadline();
   // Executes p's pending operation; true if p is to run on to its next sync point (the
   // caller resumes it, so that the loop switches at its own depth).
@@ -309,14 +315,15 @@ class Controller final : public StateSource {
   void teardown();
   std::string describe_blocked() const;
   void set_abort(Counterexample cx);
-  void begin_event(EventId id, bool barrier);  // reset event_ for the next step or firing
+  // Starts the record of the next step or firing in `into` (own_event_ if null).
+  void begin_event(EventRecord* into, EventId id, bool barrier);
   // Stop running processes: a counterexample was found. An explorer that observes events
   // lets the others run on, so that every execution it analyses is maximal.
   bool halted() const { return abort_.has_value() && !observing_; }
   Process* find(Pid p) { return find(p.id); }
   Process* find(std::uint32_t id) { return id == 0 || id > procs_.size() ? nullptr : procs_[id - 1]; }
 
-  EventId sending_event() const { return event_.id; }
+  EventId sending_event() const { return event_->id; }
   std::uint64_t process_state(const Process& p) const;
   void changed_processes(const Process& p);  // after p's step: whose part of the state to redo
 
@@ -393,12 +400,19 @@ class Controller final : public StateSource {
   CrashSlot* crash_slot_ = nullptr;
   void mirror_choice(std::uint32_t pid);
   std::size_t abort_steps_ = 0;
+  // choices_before_[s]: the choice points among the first s steps of the last run (while
+  // out.step_log holds that whole run: log_whole_), for kept_prefix.
+  std::vector<std::uint32_t> choices_before_;
+  bool log_whole_ = false;
   Process* running_ = nullptr;
   bool observing_ = false;        // strategy.observes_events(): log accesses, pick every step
   bool recording_ = false;        // observing, and past the replayed prefix: log accesses
   bool tracking_states_ = false;  // strategy.observes_states(): keep what visible_state() hashes
   std::uint32_t causes_ = 0;      // conditions in force (see Consequences)
-  EventRecord event_;       // the event being executed (when observing)
+  // The event being executed (when observing): built in the strategy's record for it
+  // (Strategy::event_buffer) while recording, in own_event_ otherwise and between steps.
+  EventRecord own_event_;
+  EventRecord* event_ = &own_event_;
   std::uint64_t result_label_ = 0;  // hash of what event_ returned (see record_result)
   std::int64_t clock_ = 0;
   std::uint64_t step_ = 0;

@@ -102,6 +102,9 @@ struct EventRecord {
   // race's event moved before the one it raced with): run there, it may do more. An
   // insertion that rests on such a record is provisional (dpor/sequence_key.hpp).
   bool predicted = false;
+  // Where an explorer's event log holds the record (dpor/explorer.hpp, EventLog): it is shared,
+  // not copied, into the exploration tree, and found again by this. Meaningless elsewhere.
+  std::uint32_t log_index = 0;
   // One bit per object accessed (footprint_bit): two events whose footprints share no bit
   // touch no common object, so the dependency check can stop there. 0: not computed.
   std::uint64_t footprint = 0;

@@ -311,7 +311,7 @@ void Controller::add_fault_actors(std::uint32_t node) {
         },
         false, nullptr, Network::kLocal);
     actor.fault_actor = true;
-    if (recording_) event_.spawned.push_back(actor.pid.id);
+    if (recording_) event_->spawned.push_back(actor.pid.id);
     note(actor.pid, [&] { return "fault actor: " + std::string(kind) + " " + name.to_string(); });
   }
 }

@@ -86,6 +86,11 @@ class Strategy {
   // state and hashes what operations return, a cost a stateless explorer does not pay.
   virtual bool observes_states() const { return false; }
   virtual void observe(const EventRecord& /*event*/) {}
+  // Where the controller builds the record of the next event it reports to observe(): a
+  // strategy that keeps the records gives one of its own, which observe() then receives (no
+  // copy); null: the controller's. Asked of strategies that observe events, before each
+  // recorded step or timer firing; the record is the controller's to overwrite until then.
+  virtual EventRecord* event_buffer() { return nullptr; }
   // The processes the first steps of the coming execution run, if the strategy already knows
   // what those steps do (an explorer re-running the last execution's prefix): the controller
   // runs them, and the timer firings up to the next step, without calling pick() or

@@ -82,6 +82,14 @@ bool same_anywhere(const EventRecord& e) {
   });
 }
 
+// Whether access `a` of an event of process `pid` is its read of its own life, which every
+// event makes (Controller::run). The access index leaves these out: before a process's
+// events the only write of its life is its spawn, which program order puts first anyway,
+// and a later one (a kill) finds its latest event through Order::last_of_pid instead.
+bool own_life_read(const core::Access& a, std::uint32_t pid) {
+  return a.kind == core::ObjectKind::life && a.object == pid && a.mode == core::AccessMode::read;
+}
+
 // The objects an event may touch, as footprint bits (every bit when not known).
 std::uint64_t may_touch(const EventRecord& e) {
   return e.unknown || e.barrier || e.footprint == 0 ? ~std::uint64_t{0} : e.footprint;
@@ -422,7 +430,7 @@ struct Explorer::DeferredInsert {
 };
 
 struct Explorer::Spare {
-  std::vector<EventRecord> events;
+  std::vector<EventLog::Record> events;
   std::vector<PathEntry> path;
   std::vector<std::uint64_t> hb_words;
   TouchIndex touches;
@@ -570,8 +578,7 @@ bool Explorer::begin_execution() {
     if (node != kNone) replay_.push_back(path_[node].chosen);
   }
   assert(replay_.size() < path_.size() || replay_.empty());
-  events_.clear(same_events);
-  events_.keep_all();
+  events_.restart(same_events);
   pending_sleep_.clear();
   next_node_ = replay_.size();
   cut_ = false;
@@ -907,7 +914,7 @@ void Explorer::materialize_next() {
   ++own_.nodes_made;
   WakeupNode* leaf = n->wakeup->children.back().get();
   if (entry.event != kNone) {
-    auto record = std::allocate_shared<const EventRecord>(PoolAllocator<EventRecord>{}, events_[entry.event]);
+    std::shared_ptr<const EventRecord> record = events_.share(entry.event);
     n->claims[0].event = record;
     leaf->event = std::move(record);
   }
@@ -996,7 +1003,7 @@ void Explorer::observe(const EventRecord& event) {
     // Published under the next lock this worker takes anyway (the next node, or the end of
     // the execution): one lock per step. Until then a sibling does not sleep on it, and a
     // wakeup-tree insertion sees it as unknown: redundancy at worst, never a lost trace.
-    unpublished_ = std::allocate_shared<const EventRecord>(PoolAllocator<EventRecord>{}, event);
+    unpublished_ = events_.share(events_.size() - 1);
     unpublished_node_ = k;
     e.published = true;
   }
@@ -1094,6 +1101,7 @@ void Explorer::order_events() {
   HappensBefore hb(hb_words_, o.width);
   std::vector<std::size_t>& direct = o.direct;
   std::vector<std::size_t>& deps = o.deps;
+  std::vector<std::size_t>& slots = o.slots;
   seen_.resize(n, 0);  // seen_[j] == i + 1: j already found for event i
   for (std::size_t i = o.done; i < n; ++i) {
     const EventRecord& e = events_[i];
@@ -1109,15 +1117,34 @@ void Explorer::order_events() {
     if (prev == kNone && e.id.pid < o.spawned_by.size()) prev = o.spawned_by[e.id.pid];
     if (prev != kNone) direct.push_back(prev);
     if (o.last_barrier != kNone) direct.push_back(o.last_barrier);
-    // Earlier events touching the same objects.
+    // Earlier events touching the same objects: a probe of the index per access, its slot
+    // kept for indexing the event afterwards.
+    touches_.reserve(e.accesses.size());
+    slots.clear();
+    auto found = [&](const TouchIndex::Touch& t, const core::Access& a) {
+      if (seen_[t.event] == i + 1 || t.id.pid == e.id.pid) return;
+      if (conflicts(t.access, t.id, a)) {
+        seen_[t.event] = i + 1;
+        deps.push_back(t.event);
+      }
+    };
     for (const core::Access& a : e.accesses) {
-      touches_.for_each_candidate(a, [&](const TouchIndex::Touch& t) {
-        if (seen_[t.event] == i + 1 || t.id.pid == e.id.pid) return;
-        if (conflicts(t.access, t.id, a)) {
-          seen_[t.event] = i + 1;
-          deps.push_back(t.event);
+      if (own_life_read(a, e.id.pid)) {
+        slots.push_back(kNone);
+        continue;
+      }
+      std::size_t at = touches_.slot(a.kind, a.object);
+      slots.push_back(at);
+      touches_.for_each_candidate(at, a, [&](const TouchIndex::Touch& t) { found(t, a); });
+      if (a.kind == core::ObjectKind::life && !core::reading(a.mode) && a.object != e.id.pid) {
+        // A write of another process's life (a kill) conflicts with each of its events,
+        // which read their own life, left out of the index: the latest stands for the rest.
+        std::size_t last = a.object < o.last_of_pid.size() ? o.last_of_pid[a.object] : kNone;
+        if (last != kNone && (o.last_barrier == kNone || last > o.last_barrier) && seen_[last] != i + 1) {
+          seen_[last] = i + 1;
+          deps.push_back(last);
         }
-      });
+      }
     }
     std::sort(deps.begin(), deps.end());
     for (const auto* preds : {&direct, &deps}) {
@@ -1127,9 +1154,12 @@ void Explorer::order_events() {
       }
     }
     // j races with i when j -> i is not implied by another predecessor of i.
+    bool receives = std::any_of(e.accesses.begin(), e.accesses.end(), [](const core::Access& a) {
+      return a.kind == core::ObjectKind::mailbox && a.mode == core::AccessMode::consume;
+    });
     for (std::size_t j : deps) {
       // Not races: a receive and the send it had to wait for; a spawn and its child's start.
-      if (reads_from(events_[j], e)) continue;
+      if (receives && reads_from(events_[j], e)) continue;
       if (std::find(direct.begin(), direct.end(), j) != direct.end()) continue;
       bool implied = false;
       for (const auto* preds : {&direct, &deps}) {
@@ -1139,7 +1169,7 @@ void Explorer::order_events() {
       }
       if (!implied) o.races.push_back({j, i});
     }
-    index_event(i);
+    index_event(i, slots.data());
     for (std::uint32_t victim : e.killed) o.disables.push_back({i, victim});
   }
   o.done = n;
@@ -1155,9 +1185,9 @@ void Explorer::forget_indexed() {
 }
 
 // Indexes event i for the events after it: its process's last event, the children it
-// spawned, its accesses; a barrier orders everything before it, so the access index starts
-// afresh.
-void Explorer::index_event(std::size_t i) {
+// spawned, its accesses (`slots`: theirs in the access index, if order_events looked them
+// up); a barrier orders everything before it, so the access index starts afresh.
+void Explorer::index_event(std::size_t i, const std::size_t* slots) {
   Order& o = order_;
   const EventRecord& e = events_[i];
   if (e.barrier) {
@@ -1169,7 +1199,12 @@ void Explorer::index_event(std::size_t i) {
     if (v.size() <= pid) v.resize(pid + 1, kNone);
     return v[pid];
   };
-  for (const core::Access& a : e.accesses) touches_.add(i, e.id, a);
+  if (slots == nullptr) touches_.reserve(e.accesses.size());
+  for (std::size_t x = 0; x < e.accesses.size(); ++x) {
+    const core::Access& a = e.accesses[x];
+    if (own_life_read(a, e.id.pid)) continue;
+    touches_.add(slots != nullptr ? slots[x] : touches_.slot(a.kind, a.object), i, e.id, a);
+  }
   std::size_t& last = at(o.last_of_pid, e.id.pid);
   if (o.previous_of_pid.size() <= i) o.previous_of_pid.resize(i + 1, kNone);
   o.previous_of_pid[i] = last;
@@ -1226,7 +1261,7 @@ void Explorer::analyse_races() {
     Sequence v = spare_sequence();
     v.reserve(n - j);
     for (std::size_t k = j + 1; k < n; ++k) {
-      if (k != skip && !events_[k].barrier && !hb.test(k, j)) v.push_back(&events_[k]);
+      if (k != skip && event_node_[k] != kNone && !hb.test(k, j)) v.push_back(&events_[k]);  // no barrier
     }
     return v;
   };
@@ -1253,7 +1288,7 @@ void Explorer::analyse_races() {
     std::vector<const EventRecord*>& overtaken = overtaken_;
     overtaken.assign(1, &events_[r.j]);
     for (std::size_t k = r.j + 1; k < r.i; ++k) {
-      if (!events_[k].barrier && hb.test(k, r.j)) overtaken.push_back(&events_[k]);
+      if (event_node_[k] != kNone && hb.test(k, r.j)) overtaken.push_back(&events_[k]);  // no barrier
     }
     EventRecord reversed = without_consequences_of(events_[r.i], overtaken);
     if (reversed.unknown && mode == DporMode::optimal) reversed = probe_next(event_node_[r.j], v, e_pid(r.i));
@@ -1320,6 +1355,12 @@ void Explorer::analyse_races() {
       return covered;
     });
   }
+}
+
+std::shared_ptr<const EventRecord> Explorer::hold(const EventRecord& e) const {
+  std::size_t x = events_.index_of(&e);
+  if (x != kNone) return events_.share(x);
+  return std::allocate_shared<const EventRecord>(PoolAllocator<EventRecord>{}, e);
 }
 
 Explorer::Sequence Explorer::spare_sequence() {
@@ -1770,7 +1811,7 @@ bool ExplorationTree::continue_insert(Explorer& self, InsertState& st, Sequence&
       for (const EventRecord* e : v) {
         auto leaf = std::make_unique<WakeupNode>();
         leaf->pid = e->id.pid;
-        if (!e->unknown) leaf->event = std::allocate_shared<const EventRecord>(PoolAllocator<EventRecord>{}, *e);
+        if (!e->unknown) leaf->event = self.hold(*e);
         if (first) leaf->exempt = off;
         first = false;
         WakeupNode* raw = leaf.get();

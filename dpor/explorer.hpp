@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "core/strategy.hpp"
+#include "dpor/block_cache.hpp"
 #include "dpor/sequence_key.hpp"
 #include "dpor/state_cache.hpp"
 #include "dpor/touch_index.hpp"
@@ -106,6 +107,7 @@ class Explorer final : public core::Strategy {
   // With a state cache, or for an oracle that compares end states (on_execution).
   bool observes_states() const override;
   void observe(const core::EventRecord& event) override;
+  core::EventRecord* event_buffer() override { return &events_.open(); }
   std::span<const std::uint32_t> replayed_prefix() override { return replay_; }
   void end_execution(const core::ExecutionSummary& summary) override;
   void set_probe(core::Probe probe) override { probe_ = std::move(probe); }
@@ -164,7 +166,7 @@ class Explorer final : public core::Strategy {
   void order_events();
   void keep_order(std::size_t keep);
   void forget_indexed();
-  void index_event(std::size_t i);
+  void index_event(std::size_t i, const std::size_t* slots = nullptr);
   // The execution stopped at a visited state: the events of the cached subtree would have
   // come next, and those racing with this prefix's events would have put backtrack points
   // on it (the pitfall of Yang et al., SPIN 2008). The summary knows what they touched, not
@@ -211,62 +213,67 @@ class Explorer final : public core::Strategy {
   static constexpr std::size_t kMaxProbed = 20000;
   std::unordered_map<std::vector<std::uint32_t>, std::optional<core::EventRecord>, PidsHash> probed_;
   std::vector<PathEntry> path_;
-  // The current execution's events, barriers included. The records keep their buffers from
-  // one execution to the next: once warmed up, recording an event allocates nothing. The
-  // first `keep` records of the next execution repeat the last one's (a replay of its
-  // prefix is deterministic): they are not copied again.
+  // The current execution's events, barriers included. Each record is shared (not copied)
+  // with the tree nodes and wakeup leaves that take it, and is built where it lies (the
+  // controller writes it there: event_buffer); a record nobody else holds keeps its buffers
+  // from one execution to the next, so that once warmed up, recording an event allocates
+  // nothing but where the tree kept the last record in its place. The first `keep` records
+  // of the next execution repeat the last one's (a replay of its prefix is deterministic).
   class EventLog {
    public:
-    void clear(std::size_t keep = 0) {
-      size_ = 0;
-      kept_ = std::min(keep, items_.size());
+    using Record = std::shared_ptr<core::EventRecord>;
+    // The next execution: its first `keep` events are the last one's.
+    void restart(std::size_t keep) { size_ = std::min(keep, items_.size()); }
+    // The record the next event is to be built in (push_back then takes it as it is).
+    core::EventRecord& open() {
+      if (size_ == items_.size()) items_.emplace_back();
+      Record& slot = items_[size_];
+      if (slot && slot.use_count() == 1) {
+        // Nobody else holds it (another worker's last reference went before this load: what
+        // it read of the record happened before it is written again).
+        std::atomic_thread_fence(std::memory_order_acquire);
+      } else {
+        slot = std::allocate_shared<core::EventRecord>(PoolAllocator<core::EventRecord>{});
+      }
+      return *slot;
     }
     void push_back(const core::EventRecord& e) {
-      if (size_ < kept_) {
-        const core::EventRecord& old = items_[size_];
-        if (old.id == e.id && old.footprint == e.footprint && old.label == e.label &&
-            old.accesses.size() == e.accesses.size()) {
-          ++size_;
-          return;
-        }
-        kept_ = 0;  // not the same event after all: record the rest afresh
-      }
-      if (size_ < items_.size()) {
-        items_[size_] = e;
-      } else {
-        items_.push_back(e);
-      }
+      if (size_ == items_.size() || items_[size_].get() != &e) open() = e;  // built elsewhere
+      items_[size_]->log_index = static_cast<std::uint32_t>(size_);
       ++size_;
     }
     std::size_t size() const { return size_; }
-    // The kept records stand for this execution's first events without being pushed again.
-    void keep_all() { size_ = kept_; }
     // The index of a record of this log, or npos for any other record.
     std::size_t index_of(const core::EventRecord* e) const {
-      if (size_ == 0 || e < items_.data() || e >= items_.data() + size_) return static_cast<std::size_t>(-1);
-      return static_cast<std::size_t>(e - items_.data());
+      std::size_t x = e->log_index;
+      return x < size_ && items_[x].get() == e ? x : static_cast<std::size_t>(-1);
     }
-    core::EventRecord& operator[](std::size_t i) { return items_[i]; }
-    const core::EventRecord& operator[](std::size_t i) const { return items_[i]; }
+    const core::EventRecord& operator[](std::size_t i) const { return *items_[i]; }
+    // Record i, for the tree to hold (it is not written again while anybody does).
+    std::shared_ptr<const core::EventRecord> share(std::size_t i) const { return items_[i]; }
     // The records with their buffers, for another log (Explorer::Spare); this one is empty.
-    std::vector<core::EventRecord> take() {
-      size_ = kept_ = 0;
+    std::vector<Record> take() {
+      size_ = 0;
       return std::move(items_);
     }
-    void adopt(std::vector<core::EventRecord>&& items) {
+    void adopt(std::vector<Record>&& items) {
       items_ = std::move(items);
-      size_ = kept_ = 0;
+      size_ = 0;
     }
     std::size_t capacity() const { return items_.size(); }  // records kept, in use or not
     std::vector<core::EventRecord> copy() const {
-      return {items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(size_)};
+      std::vector<core::EventRecord> out;
+      out.reserve(size_);
+      for (std::size_t i = 0; i < size_; ++i) out.push_back(*items_[i]);
+      return out;
     }
 
    private:
-    std::vector<core::EventRecord> items_;
+    std::vector<Record> items_;
     std::size_t size_ = 0;
-    std::size_t kept_ = 0;
   };
+  // A record for the tree to hold: shared if it is one of this execution's, else a copy.
+  std::shared_ptr<const core::EventRecord> hold(const core::EventRecord& e) const;
   EventLog events_;
   // The buffers that grow with an execution's length (events, path, happens-before rows, the
   // access index, the order's tables), handed from one Explorer to the next on the same
@@ -314,7 +321,7 @@ class Explorer final : public core::Strategy {
     std::size_t last_barrier = static_cast<std::size_t>(-1);
     std::size_t done = 0;   // events ordered so far (0: start over)
     std::size_t width = 0;  // words per happens-before row
-    std::vector<std::size_t> direct, deps;  // scratch
+    std::vector<std::size_t> direct, deps, slots;  // scratch
   };
   Order order_;
   std::size_t next_node_ = 0;
