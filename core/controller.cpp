@@ -238,7 +238,8 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   names_.clear();
   network_.reset();
   stopping_node_ = UINT32_MAX;
-  fault_budget_ = config_.faults.any() ? config_.faults.max : 0;
+  fault_actors_ = config_.faults.any();
+  fault_budget_ = fault_actors_ ? config_.faults.max : 0;
   trace_.clear();
   ExecutionOutcome& out = outcome_;
   observing_ = strategy.observes_events();
@@ -278,34 +279,34 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
   try {
     Process& r = new_process(root, true);
     note(r.pid, [] { return std::string("start (root)"); });
-    while (!halted()) {
-      Process* next = nullptr;  // a kept replayed step's process, able to run
-      if (replayed < kept) {
-        next = find(replay[replayed]);
-        if (next != nullptr && !runnable(*next)) next = nullptr;
-        assert(next == nullptr || (collect_enabled(), enabled_.size() > 1) ==
-                                      (choices_before_[replayed + 1] != choices_before_[replayed]));
-        if (next == nullptr) collect_enabled();  // a timer fires first, or the scenario diverged
-      } else {
+    // The kept replayed steps: each process runs if it can, without the enabled set; when it
+    // cannot, a timer fires first (nothing else can run), else the general loop below finds
+    // the divergence, or the step bound.
+    while (replayed < kept && !halted()) {
+      Process* next = find(replay[replayed]);
+      if (next == nullptr || !runnable(*next) || step_ >= config_.max_steps) {
         collect_enabled();
+        if (!enabled_.empty() || step_ >= config_.max_steps || !fire_timer(strategy)) break;
+        continue;
       }
-      if (next == nullptr && enabled_.empty()) {
-        // Not recorded, an event still names what it sends (Message::from, for reads-from).
-        if (recording_) {
-          begin_event(strategy.event_buffer(), EventId{0, barriers_}, true);
-        } else {
-          event_->id = EventId{0, barriers_};
-        }
-        if (fire_next_deadline()) {
-          if (observing_) ++barriers_;
-          if (tracking_states_) process_hash_.assign(procs_.size(), 0);  // a firing may time out any receive
-          if (recording_) {
-            event_->label = mix(event_->id.index, static_cast<std::uint64_t>(clock_));
-            strategy.observe(*event_);
-            event_ = &own_event_;
-          }
-          continue;
-        }
+      assert((collect_enabled(), enabled_.size() > 1) == (choices_before_[replayed + 1] != choices_before_[replayed]));
+      ++step_;
+      ++replayed;
+      Process& p = *next;
+      own_event_.id = EventId{p.pid.id, p.events};
+      result_label_ = 0;  // the local state still follows what the step returns
+      ++p.events;
+      OpKind kind = p.op.kind;
+      if (execute(p)) resume(p);
+      if (tracking_states_) {
+        p.local = mix(mix(p.local, static_cast<unsigned>(kind)), result_label_);
+        changed_processes(p);
+      }
+    }
+    while (!halted()) {
+      collect_enabled();
+      if (enabled_.empty()) {
+        if (fire_timer(strategy)) continue;
         if (replayed < replay.size()) rerun_diverged(replay[replayed], step_ + 1);
         break;
       }
@@ -319,23 +320,9 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
         break;
       }
       ++step_;
-      if (next != nullptr) {
-        ++replayed;
-        Process& p = *next;
-        event_->id = EventId{p.pid.id, p.events};
-        result_label_ = 0;  // the local state still follows what the step returns
-        ++p.events;
-        OpKind kind = p.op.kind;
-        if (execute(p)) resume(p);
-        if (tracking_states_) {
-          p.local = mix(mix(p.local, static_cast<unsigned>(kind)), result_label_);
-          changed_processes(p);
-        }
-        continue;
-      }
-      if (replayed < kept) rerun_diverged(replay[replayed], step_);  // another can run, not it
       std::size_t index = 0;
       if (replayed < replay.size()) {
+        if (replayed < kept) rerun_diverged(replay[replayed], step_);  // another can run, not it
         index = rerun_index(enabled_, replay[replayed++], step_);
       } else if (enabled_.size() > 1 || observing_) {
         recording_ = observing_;
@@ -351,14 +338,14 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
         out.choices.push_back(enabled_[index].pid.id);
         if (crash_slot_ != nullptr) mirror_choice(enabled_[index].pid.id);
       }
-      choices_before_.push_back(static_cast<std::uint32_t>(out.choices.size()));
+      if (observing_) choices_before_.push_back(static_cast<std::uint32_t>(out.choices.size()));
       Process& p = *find(enabled_[index].pid);
       out.step_log.push_back({p.pid.id, p.op.kind});
       if (recording_) {
         begin_event(strategy.event_buffer(), EventId{p.pid.id, p.events}, false);
         touch(ObjectKind::life, AccessMode::read, p.pid.id);
       } else {
-        event_->id = EventId{p.pid.id, p.events};
+        own_event_.id = EventId{p.pid.id, p.events};
         result_label_ = 0;  // the local state still follows what the step returns
       }
       ++p.events;
@@ -435,6 +422,24 @@ std::size_t Controller::kept_prefix(std::span<const std::uint32_t> replay) const
   return replay.size();
 }
 
+bool Controller::fire_timer(Strategy& strategy) {
+  // Not recorded, an event still names what it sends (Message::from, for reads-from).
+  if (recording_) {
+    begin_event(strategy.event_buffer(), EventId{0, barriers_}, true);
+  } else {
+    own_event_.id = EventId{0, barriers_};
+  }
+  if (!fire_next_deadline()) return false;
+  if (observing_) ++barriers_;
+  if (tracking_states_) process_hash_.assign(procs_.size(), 0);  // a firing may time out any receive
+  if (recording_) {
+    event_->label = mix(event_->id.index, static_cast<std::uint64_t>(clock_));
+    strategy.observe(*event_);
+    event_ = &own_event_;
+  }
+  return true;
+}
+
 bool Controller::runnable(Process& p) {
   if (!p.alive || p.fiber.finished()) return false;
   if (p.op.kind != OpKind::receive) return true;
@@ -483,7 +488,7 @@ void Controller::collect_enabled() {
         continue;
       }
     }
-    if (p->fault_actor) {
+    if (fault_actors_ && p->fault_actor) {
       faults = true;
       continue;
     }

@@ -287,6 +287,9 @@ class Controller final : public StateSource {
   // are not collected again): all of replay if the last run took those steps, else 0.
   std::size_t kept_prefix(std::span<const std::uint32_t> replay) const;
   bool fire_next_deadline();
+  // Nothing can run: fires the next deadline as a barrier event (recorded for the strategy
+  // while recording); false if there is none.
+  bool fire_timer(Strategy& strategy);
   // Executes p's pending operation; true if p is to run on to its next sync point (the
   // caller resumes it, so that the loop switches at its own depth).
   bool execute(Process& p);
@@ -320,8 +323,10 @@ class Controller final : public StateSource {
   // Stop running processes: a counterexample was found. An explorer that observes events
   // lets the others run on, so that every execution it analyses is maximal.
   bool halted() const { return abort_.has_value() && !observing_; }
-  Process* find(Pid p) { return find(p.id); }
-  Process* find(std::uint32_t id) { return id == 0 || id > procs_.size() ? nullptr : procs_[id - 1]; }
+  [[gnu::always_inline]] Process* find(Pid p) { return find(p.id); }
+  [[gnu::always_inline]] Process* find(std::uint32_t id) {
+    return id == 0 || id > procs_.size() ? nullptr : procs_[id - 1];
+  }
 
   EventId sending_event() const { return event_->id; }
   std::uint64_t process_state(const Process& p) const;
@@ -361,6 +366,7 @@ class Controller final : public StateSource {
   Network network_;
   std::uint32_t stopping_node_ = UINT32_MAX;  // remote watchers see :noconnection
   std::uint32_t fault_budget_ = 0;             // partitions and stops left to inject
+  bool fault_actors_ = false;                  // the configuration has fault actors (faults.any())
   struct Local {
     std::shared_ptr<void> state;
     void (*fingerprint)(const void*, Fingerprint&) = nullptr;

@@ -752,21 +752,30 @@ std::size_t Explorer::pick_new_node(const core::Choice& choice, std::size_t k, b
     }
   }
   if (lazy_node(k)) {
-    publish();
-    PathEntry& entry = path_.emplace_back();
-    pids_of(choice, entry.enabled);
-    entry.chosen = first_awake(entry.enabled, pending_sleep_);
-    if (entry.chosen == 0) {  // sleep-set blocked
-      path_.pop_back();
-      return core::kAbandon;
+    // Its wakeup node: the branch it takes is that node's one child, else (a leaf) the first
+    // process awake. One with more children has branches left after this one: it is made.
+    WakeupNode* w = lazy_from_ == kNoLazy ? leaf_below(k - 1) : lazy_wakeup_;
+    if (w != nullptr && (w->children.size() > 1 || (w->children.size() == 1 && !w->children.front()->exempt.empty()))) {
+      materialize_through(k - 1);  // a node's parent is made before it
+    } else {
+      publish();
+      PathEntry& entry = path_.emplace_back();
+      pids_of(choice, entry.enabled);
+      WakeupNode* next = w != nullptr && !w->children.empty() ? w->children.front().get() : nullptr;
+      entry.chosen = next != nullptr ? next->pid : first_awake(entry.enabled, pending_sleep_);
+      if (entry.chosen == 0) {  // sleep-set blocked
+        path_.pop_back();
+        return core::kAbandon;
+      }
+      entry.sleepers = pending_sleep_;
+      entry.published = true;  // the event goes into the node when it is made
+      if (lazy_from_ == kNoLazy) {
+        lazy_from_ = k;
+        lazy_leaf_ = w;
+      }
+      lazy_wakeup_ = next;
+      return entry.chosen;
     }
-    entry.sleepers = pending_sleep_;
-    entry.published = true;  // the event goes into the node when it is made
-    if (lazy_from_ == kNoLazy) {
-      lazy_from_ = k;
-      lazy_leaf_ = leaf_below(k - 1);
-    }
-    return entry.chosen;
   }
   // The node is built before the lock is taken (nobody else sees it until it is linked):
   // the critical section is only what other workers read.
@@ -870,8 +879,9 @@ std::shared_ptr<Explorer::TreeNode> Explorer::new_node(std::size_t k, const Slee
 }
 
 void Explorer::pids_of(const core::Choice& choice, core::InlineVector<std::uint32_t, 16>& out) {
-  out.resize(choice.enabled.size());
-  for (std::size_t i = 0; i < choice.enabled.size(); ++i) out[i] = choice.enabled[i].pid.id;
+  out.resize(choice.enabled.size(), boost::container::default_init);  // written just below
+  std::uint32_t* to = out.data();
+  for (const core::Candidate& c : choice.enabled) *to++ = c.pid.id;
 }
 
 // The first of the enabled processes that does not sleep (0: all do).
@@ -890,17 +900,14 @@ Explorer::WakeupNode* Explorer::leaf_below(std::size_t k) const {
   return nullptr;
 }
 
-// A new node at depth k of the own region that follows no wakeup sequence (its wakeup node is
-// a leaf) needs nothing but its path entry until an insertion reaches it.
+// A new node at depth k of the own region, below its root, needs nothing but its path entry
+// until an insertion reaches it, if it has one branch to take (pick_new_node).
 bool Explorer::lazy_node(std::size_t k) const {
-  if (region_root_ == kNoRegion || k <= region_root_ || !persistent_regions_) return false;
-  if (lazy_from_ != kNoLazy) return true;
-  const WakeupNode* leaf = leaf_below(k - 1);
-  return leaf != nullptr && leaf->children.empty();
+  return region_root_ != kNoRegion && k > region_root_ && persistent_regions_;
 }
 
 // Makes the node of path entry lazy_from_ as pick_new_node would have: linked to its wakeup
-// leaf, its branch claimed, a leaf for it, its event published.
+// node, its branch claimed (the node's one child, or a new leaf), its event published.
 void Explorer::materialize_next() {
   std::size_t k = lazy_from_;
   assert(k != kNoLazy && k > 0 && path_[k - 1].node);
@@ -912,7 +919,7 @@ void Explorer::materialize_next() {
   [[maybe_unused]] std::uint32_t chosen = follow_wakeup(*n, k, entry, entry.chosen, own_.wakeup_made);
   assert(chosen == entry.chosen && entry.seq == 0 && n->wakeup == lazy_leaf_);
   ++own_.nodes_made;
-  WakeupNode* leaf = n->wakeup->children.back().get();
+  WakeupNode* leaf = leaf_below(k);
   if (entry.event != kNone) {
     std::shared_ptr<const EventRecord> record = events_.share(entry.event);
     n->claims[0].event = record;
