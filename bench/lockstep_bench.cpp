@@ -163,8 +163,13 @@ Row run_explore(const std::string& name, std::function<void()> body, ls::DporMod
   return {label, t1 - t0, r.executions, r.steps, r.states_cached, r.state_lookups, r.cache_hits, r.blocked};
 }
 
-// A small exploration, run again and again for `seconds`: the per-execution cost of small
-// sizes, where setting up one exploration would otherwise dominate the timing.
+// --repeat N: the "repeated" rows run N explorations each rather than for a time, so that
+// their instruction counts under callgrind are the same from run to run.
+std::uint64_t g_repeat = 0;
+
+// A small exploration, run again and again for `seconds` (or g_repeat times): the
+// per-execution cost of small sizes, where setting up one exploration would otherwise
+// dominate the timing.
 Row run_explore_repeated(const std::string& name, const std::function<void()>& body, ls::DporMode mode,
                          double seconds) {
   std::string label = name + ", " + std::string(ls::to_string(mode)) + ", repeated";
@@ -173,7 +178,8 @@ Row run_explore_repeated(const std::string& name, const std::function<void()>& b
   o.dpor = mode;
   o.workers = 1;
   Row row{label, 0, 0, 0};
-  for (double t0 = now_seconds(); row.seconds < seconds; row.seconds = now_seconds() - t0) {
+  auto more = [&, runs = std::uint64_t{0}]() mutable { return g_repeat != 0 ? runs++ < g_repeat : row.seconds < seconds; };
+  for (double t0 = now_seconds(); more(); row.seconds = now_seconds() - t0) {
     ls::Result r = ls::explore(body, o);
     row.executions += r.executions;
     row.steps += r.steps;
@@ -216,8 +222,12 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--large") == 0) large = true;
     else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) g_only = argv[++i];
     else if (std::strcmp(argv[i], "--warmup") == 0 && i + 1 < argc) warmup = std::atof(argv[++i]);
-    else {
-      std::fprintf(stderr, "usage: lockstep-bench [--json] [--large] [--only TEXT | --only =NAME] [--warmup SECONDS]\n");
+    else if (std::strcmp(argv[i], "--repeat") == 0 && i + 1 < argc && std::atoll(argv[i + 1]) > 0) {
+      g_repeat = static_cast<std::uint64_t>(std::atoll(argv[++i]));
+    } else {
+      std::fprintf(stderr,
+                   "usage: lockstep-bench [--json] [--large] [--only TEXT | --only =NAME] [--warmup SECONDS] "
+                   "[--repeat N]\n");
       return 2;
     }
   }

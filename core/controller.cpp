@@ -244,6 +244,23 @@ void Controller::abort_execution(CounterexampleKind kind, std::string message,
   throw ProcessUnwind{};
 }
 
+// The local state: what the process got back, not who caused it (a message's sender is not
+// part of it), so that different orders can reach the same state.
+[[gnu::always_inline]] inline void Controller::track_local_state(Process& p, OpKind kind) {
+  p.local = mix(mix(p.local, static_cast<unsigned>(kind)), result_label_);
+  changed_processes(p);
+}
+
+// Inline: the resume is at the depth of the loop that goes on after it (core/fiber.hpp).
+[[gnu::always_inline]] inline void Controller::run_unrecorded(Process& p) {
+  own_event_.id = EventId{p.pid.id, p.events};  // its sends still name it (reads-from)
+  result_label_ = 0;  // the local state still follows what the step returns
+  ++p.events;
+  OpKind kind = p.op.kind;
+  if (execute(p)) resume(p);
+  if (tracking_states_) track_local_state(p, kind);
+}
+
 const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strategy& strategy) {
   Controller* prev_controller = tl_controller;
   tl_controller = this;
@@ -312,16 +329,7 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
       assert((collect_enabled(), enabled_.size() > 1) == (choices_before_[replayed + 1] != choices_before_[replayed]));
       ++step_;
       ++replayed;
-      Process& p = *next;
-      own_event_.id = EventId{p.pid.id, p.events};
-      result_label_ = 0;  // the local state still follows what the step returns
-      ++p.events;
-      OpKind kind = p.op.kind;
-      if (execute(p)) resume(p);
-      if (tracking_states_) {
-        p.local = mix(mix(p.local, static_cast<unsigned>(kind)), result_label_);
-        changed_processes(p);
-      }
+      run_unrecorded(*next);
     }
     while (!halted()) {
       collect_enabled();
@@ -361,37 +369,29 @@ const ExecutionOutcome& Controller::run(const std::function<void()>& root, Strat
       if (observing_) choices_before_.push_back(static_cast<std::uint32_t>(out.choices.size()));
       Process& p = *find(enabled_[index].pid);
       out.step_log.push_back({p.pid.id, p.op.kind});
-      if (recording_) {
-        begin_event(strategy.event_buffer(), EventId{p.pid.id, p.events}, false);
-        touch(ObjectKind::life, AccessMode::read, p.pid.id);
-      } else {
-        own_event_.id = EventId{p.pid.id, p.events};
-        result_label_ = 0;  // the local state still follows what the step returns
+      if (!recording_) {
+        run_unrecorded(p);
+        continue;
       }
+      begin_event(strategy.event_buffer(), EventId{p.pid.id, p.events}, false);
+      touch(ObjectKind::life, AccessMode::read, p.pid.id);
       ++p.events;
       OpKind kind = p.op.kind;
       if (execute(p)) resume(p);
       if (tracking_states_) {
-        if (recording_) {
-          std::uint64_t label = mix(mix(event_->id.pid, event_->id.index), static_cast<unsigned>(kind));
-          // Accesses are a set: the order a cascade logged them in is not part of the event.
-          std::uint64_t footprint = 0;
-          for (const Access& a : event_->accesses) {
-            std::uint64_t h = mix((std::uint64_t{static_cast<unsigned>(a.kind)} << 8) | static_cast<unsigned>(a.mode), a.object);
-            footprint += mix(h, (std::uint64_t{a.peer.pid} << 32) | a.peer.index);
-          }
-          label = mix(label, footprint);
-          event_->label = mix(label, result_label_);
+        std::uint64_t label = mix(mix(event_->id.pid, event_->id.index), static_cast<unsigned>(kind));
+        // Accesses are a set: the order a cascade logged them in is not part of the event.
+        std::uint64_t footprint = 0;
+        for (const Access& a : event_->accesses) {
+          std::uint64_t h = mix((std::uint64_t{static_cast<unsigned>(a.kind)} << 8) | static_cast<unsigned>(a.mode), a.object);
+          footprint += mix(h, (std::uint64_t{a.peer.pid} << 32) | a.peer.index);
         }
-        // The local state: what the process got back, not who caused it (a message's sender
-        // is not part of it), so that different orders can reach the same state.
-        p.local = mix(mix(p.local, static_cast<unsigned>(kind)), result_label_);
-        changed_processes(p);
+        label = mix(label, footprint);
+        event_->label = mix(label, result_label_);
+        track_local_state(p, kind);
       }
-      if (recording_) {
-        strategy.observe(*event_);
-        event_ = &own_event_;
-      }
+      strategy.observe(*event_);
+      event_ = &own_event_;
     }
     event_ = &own_event_;  // a firing begun with nothing left to fire used the strategy's record
     if (tracking_states_ && !out.abandoned) out.final_state = visible_state();

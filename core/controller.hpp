@@ -287,6 +287,9 @@ class Controller final : public StateSource {
   // are not collected again): all of replay if the last run took those steps, else 0.
   std::size_t kept_prefix(std::span<const std::uint32_t> replay) const;
   bool fire_next_deadline();
+  // A step not recorded (sampling, or a replayed prefix): p's operation, and its local state.
+  void run_unrecorded(Process& p);
+  void track_local_state(Process& p, OpKind kind);  // after p's step, with states tracked
   // Nothing can run: fires the next deadline as a barrier event (recorded for the strategy
   // while recording); false if there is none.
   bool fire_timer(Strategy& strategy);
