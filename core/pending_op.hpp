@@ -82,5 +82,8 @@ struct OpResult {
   std::vector<Term> terms;
   std::string error;  // non-empty: raise BadArg(error) in the process
 };
+// Process::reset clears each field of a reused process's result in place: a new field must
+// be cleared there too.
+static_assert(sizeof(OpResult) == 112, "OpResult changed: update Process::reset");
 
 }  // namespace lockstep::core
