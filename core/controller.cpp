@@ -65,28 +65,59 @@ std::string_view verb(OpKind k) {
 }
 
 namespace {
-// The process records of a controller gone, for the next one on the same thread: an
-// exploration of a few executions otherwise allocates, builds and destroys them all again
-// (filesystem(14): 15 of them for 2 executions). Past kMaxSpare records, none are kept.
-struct SpareProcesses {
-  static constexpr std::size_t kMaxSpare = 1024;
+// What a controller gone leaves for the next one on the same thread: its process records
+// and the buffers that grow with an execution. An exploration of a few executions otherwise
+// allocates, builds and destroys them all again (filesystem(14), 2 executions: 15 process
+// records and about 30 vector growths). Past kMaxProcesses records, nothing is kept.
+struct ControllerSpare {
+  static constexpr std::size_t kMaxProcesses = 1024;
+  bool filled = false;
   std::vector<std::unique_ptr<Process>> pool;
+  std::vector<Process*> procs, living;
+  std::vector<Candidate> enabled;
+  std::vector<StepLogEntry> step_log;
+  std::vector<std::uint32_t> choices, choices_before;
 };
-SpareProcesses& spare_processes() {
-  thread_local SpareProcesses spare;
+ControllerSpare& controller_spare() {
+  thread_local ControllerSpare spare;
   return spare;
 }
 }  // namespace
 
 Controller::Controller(ControllerConfig config) : config_(config), stacks_(config.stack_size) {
-  pool_ = std::move(spare_processes().pool);  // reset() makes each one new again
+  ControllerSpare& spare = controller_spare();
+  if (!spare.filled) return;
+  spare.filled = false;
+  pool_ = std::move(spare.pool);  // reset() makes each record new again
+  procs_ = std::move(spare.procs);
+  living_ = std::move(spare.living);
+  enabled_ = std::move(spare.enabled);
+  outcome_.step_log = std::move(spare.step_log);
+  outcome_.choices = std::move(spare.choices);
+  choices_before_ = std::move(spare.choices_before);
+  // Nothing of the last controller's runs carries over: run() clears the rest, and the kept
+  // replay prefix needs a whole log of this controller's own last run.
+  procs_.clear();
+  living_.clear();
+  enabled_.clear();
+  outcome_.step_log.clear();
+  outcome_.choices.clear();
+  choices_before_.clear();
 }
 
 Controller::~Controller() {
   assert(stacks_.live() == 0);
   // Every fiber finished at the last teardown: the records hold no stack and no body.
-  SpareProcesses& spare = spare_processes();
-  if (spare.pool.empty() && pool_.size() <= SpareProcesses::kMaxSpare) spare.pool = std::move(pool_);
+  ControllerSpare& spare = controller_spare();
+  if (spare.filled || pool_.size() > ControllerSpare::kMaxProcesses) return;
+  spare.filled = true;
+  spare.pool = std::move(pool_);
+  spare.procs = std::move(procs_);
+  spare.living = std::move(living_);
+  spare.enabled = std::move(enabled_);
+  spare.step_log = std::move(outcome_.step_log);
+  spare.choices = std::move(outcome_.choices);
+  spare.choices_before = std::move(choices_before_);
 }
 
 void Controller::outside_process(const char* api) {
@@ -141,7 +172,7 @@ void Controller::fiber_entry(void* arg) {
   p.body = nullptr;  // destroy captures on this stack's owner, before the fiber ends
   if (reason && !p.unwinding) {
     // The exit is itself a step: its signals race with what other processes do.
-    p.op = PendingOp{.kind = OpKind::exit, .term = std::move(*reason)};
+    p.op.reset(OpKind::exit).term = std::move(*reason);  // in place: no temporary moved whole
     p.fiber.yield();
   }
 }

@@ -436,6 +436,10 @@ struct Explorer::Spare {
   TouchIndex touches;
   Order order;
   std::vector<std::size_t> event_node, seen;
+  std::vector<std::uint32_t> replay;
+  std::vector<EventRecord> moved;
+  std::vector<Reversal> reversals;
+  std::vector<Sequence> sequences;
   bool filled = false;
   // Past this many records a buffer is not kept: a thread should not hold on to the memory
   // of one long exploration for the rest of its life.
@@ -462,6 +466,10 @@ void Explorer::adopt_spare() {
   event_node_.clear();
   seen_ = std::move(spare.seen);
   seen_.clear();
+  replay_ = std::move(spare.replay);
+  moved_ = std::move(spare.moved);
+  reversals_ = std::move(spare.reversals);
+  spare_sequences_ = std::move(spare.sequences);  // empty, with their buffers
 }
 
 void Explorer::return_spare() {
@@ -475,6 +483,13 @@ void Explorer::return_spare() {
   spare.order = std::move(order_);
   spare.event_node = std::move(event_node_);
   spare.seen = std::move(seen_);
+  replay_.clear();
+  spare.replay = std::move(replay_);
+  moved_.clear();
+  spare.moved = std::move(moved_);
+  reversals_.clear();  // (their sequences were recycled as they were applied)
+  spare.reversals = std::move(reversals_);
+  spare.sequences = std::move(spare_sequences_);
   spare.filled = true;
 }
 
