@@ -275,6 +275,20 @@ void Controller::abort_execution(CounterexampleKind kind, std::string message,
   throw ProcessUnwind{};
 }
 
+// Inline: collect_enabled asks it of every living process at every step.
+[[gnu::always_inline]] inline bool Controller::ready(Process& p) {
+  if (p.fiber.finished()) return false;
+  if (p.op.kind != OpKind::receive) return true;
+  // The common cases inline: a receive of any message, with one waiting or with none (and
+  // no timeout).
+  PendingOp& op = p.op;
+  if (op.matcher == nullptr && !op.has_timeout && !op.timed_out) {
+    op.match_index = 0;
+    return !p.mailbox.empty();
+  }
+  return receive_ready(p);
+}
+
 // The local state: what the process got back, not who caused it (a message's sender is not
 // part of it), so that different orders can reach the same state.
 [[gnu::always_inline]] inline void Controller::track_local_state(Process& p, OpKind kind) {
@@ -491,16 +505,7 @@ bool Controller::fire_timer(Strategy& strategy) {
   return true;
 }
 
-bool Controller::runnable(Process& p) {
-  if (!p.alive || p.fiber.finished()) return false;
-  if (p.op.kind != OpKind::receive) return true;
-  PendingOp& op = p.op;
-  if (op.matcher == nullptr && !op.has_timeout && !op.timed_out) {
-    op.match_index = 0;
-    return !p.mailbox.empty();
-  }
-  return receive_ready(p);
-}
+bool Controller::runnable(Process& p) { return p.alive && ready(p); }
 
 bool Controller::receive_ready(Process& p) {
   PendingOp& op = p.op;
@@ -527,18 +532,7 @@ void Controller::collect_enabled() {
   enabled_.clear();
   bool faults = false;
   for (Process* p : living_) {
-    if (p->fiber.finished()) continue;
-    if (p->op.kind == OpKind::receive) {
-      // The common cases inline: a receive of any message, with one waiting or with none
-      // (and no timeout).
-      PendingOp& op = p->op;
-      if (op.matcher == nullptr && !op.has_timeout && !op.timed_out) {
-        op.match_index = 0;
-        if (p->mailbox.empty()) continue;
-      } else if (!receive_ready(*p)) {
-        continue;
-      }
-    }
+    if (!ready(*p)) continue;
     if (fault_actors_ && p->fault_actor) {
       faults = true;
       continue;

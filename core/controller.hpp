@@ -279,8 +279,9 @@ class Controller final : public StateSource {
   [[noreturn]] static void after_failed_sync(Process& p);
   void resume(Process& p);  // run p until its next sync point (inline in controller.cpp)
   void collect_enabled();
-  // Whether p can run now (collect_enabled's test for one process; a receive's match found).
-  bool runnable(Process& p);
+  // Whether living process p can take a step now (a receive: with its match found).
+  bool ready(Process& p);
+  bool runnable(Process& p);  // ... any process: alive, and ready
   bool receive_ready(Process& p);
   // How many of the last execution's steps, from the first, out.step_log and out.choices
   // still hold for a run that replays `replay` (they are kept, and those steps' enabled sets

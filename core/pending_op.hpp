@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -81,9 +82,20 @@ struct OpResult {
   Ref ref;
   std::vector<Term> terms;
   std::string error;  // non-empty: raise BadArg(error) in the process
+
+  // Every field back to its default, in place, keeping the buffers (a reused process record:
+  // assigning a temporary zeroes and moves it whole). A new field must be cleared here too.
+  void clear() noexcept {
+    term = Term();
+    flag = false;
+    number = 0;
+    has_value = false;
+    pid = Pid{};
+    ref = Ref{};
+    terms.clear();
+    error.clear();
+  }
 };
-// Process::reset clears each field of a reused process's result in place: a new field must
-// be cleared there too.
-static_assert(sizeof(OpResult) == 112, "OpResult changed: update Process::reset");
+static_assert(sizeof(OpResult) == 112, "OpResult changed: update OpResult::clear");
 
 }  // namespace lockstep::core

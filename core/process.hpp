@@ -46,14 +46,7 @@ struct Process {
     pid = p;
     body = std::move(f);
     op.reset(OpKind::none);  // in place: a temporary would be zeroed and moved whole
-    result.term = Term();
-    result.flag = false;
-    result.number = 0;
-    result.has_value = false;
-    result.pid = Pid{};
-    result.ref = Ref{};
-    result.terms.clear();
-    result.error.clear();
+    result.clear();
     mailbox.clear();
     links.clear();
     monitored_by.clear();

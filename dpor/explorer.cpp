@@ -1224,8 +1224,10 @@ void Explorer::index_event(std::size_t i, const std::size_t* slots) {
   if (slots == nullptr) touches_.reserve(e.accesses.size());
   for (std::size_t x = 0; x < e.accesses.size(); ++x) {
     const core::Access& a = e.accesses[x];
-    if (own_life_read(a, e.id.pid)) continue;
-    touches_.add(slots != nullptr ? slots[x] : touches_.slot(a.kind, a.object), i, e.id, a);
+    std::size_t slot = slots != nullptr              ? slots[x]  // kNone: left out (own_life_read)
+                       : own_life_read(a, e.id.pid) ? kNone
+                                                    : touches_.slot(a.kind, a.object);
+    if (slot != kNone) touches_.add(slot, i, e.id, a);
   }
   std::size_t& last = at(o.last_of_pid, e.id.pid);
   if (o.previous_of_pid.size() <= i) o.previous_of_pid.resize(i + 1, kNone);
