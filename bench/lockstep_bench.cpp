@@ -281,6 +281,10 @@ int main(int argc, char** argv) {
   rows.push_back(run_explore_repeated("indexer(13)", lockstep_classic::indexer(13), ls::DporMode::optimal, 0.25));
   rows.push_back(run_explore_repeated("filesystem(14)", lockstep_classic::filesystem(14), ls::DporMode::optimal, 0.25));
   rows.push_back(run_explore_repeated("filesystem(16)", lockstep_classic::filesystem(16), ls::DporMode::optimal, 0.25));
+  // The same executions without the explorer (the `first` strategy: no event records, no
+  // race analysis, no tree): the controller's floor under the optimal rows above.
+  rows.push_back(run_check("indexer(12), first", lockstep_classic::indexer(12), ls::StrategyKind::first, 20000));
+  rows.push_back(run_check("filesystem(14), first", lockstep_classic::filesystem(14), ls::StrategyKind::first, 20000));
   {
     // Sizes that run long enough to compare 1 worker with every core (one shared tree).
     int r = large ? 16 : 14, z = large ? 13 : 11, x = large ? 16 : 15;
@@ -403,6 +407,14 @@ int main(int argc, char** argv) {
               "cut: prefixes stopped at a visited state (not in executions)\n");
   std::printf("peak RSS of the whole run: %.1f MiB (steps/s is events/s: one event per step)\n", peak_rss_mib());
   if (step_ratio > 0) std::printf("ping-pong step / bare round trip: %.1fx (target: at most 5x)\n", step_ratio);
+  for (const char* b : {"indexer(12)", "filesystem(14)"}) {
+    const Row* floor = find_row(std::string(b) + ", first");
+    const Row* dpor = find_row(std::string(b) + ", optimal, repeated");
+    if (floor == nullptr || dpor == nullptr) continue;
+    std::printf("%s: %.0f executions/s with optimal DPOR, %.0f/s run by `first` without the explorer (the "
+                "controller's floor; target: 100,000/s with optimal DPOR)\n",
+                b, dpor->executions / dpor->seconds, floor->executions / floor->seconds);
+  }
   for (const Speedup& sp : speedups) {
     std::printf("every core against one, %s: %.2fx the executions/s, %.2fx as fast to finish (target: 1.8x the "
                 "executions/s where one worker takes over a second; it took %.2f s)\n",
