@@ -12,6 +12,13 @@
 
 namespace lockstep::dpor {
 
+// Inline, and here: only insertion calls it, at every leaf it makes.
+inline std::shared_ptr<const EventRecord> Explorer::hold(const EventRecord& e) const {
+  std::size_t x = events_.index_of(&e);
+  if (x != kNone) return events_.share(x);
+  return std::allocate_shared<const EventRecord>(PoolAllocator<EventRecord>{}, e);
+}
+
 // Inserts v into the wakeup tree of tree node `at` (optimal DPOR's insert[E](v, wut)).
 //
 // Sequentially, an insertion only ever descends into branches nobody has explored yet, and

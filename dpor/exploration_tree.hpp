@@ -357,21 +357,8 @@ struct Explorer::DeferredInsert {
   ExplorationTree::InsertState at;
 };
 
-// Small helpers all three of explorer.cpp, race_analysis.cpp and exploration_tree.cpp call
-// at every race or leaf: inline here rather than a call across files.
-inline std::shared_ptr<const EventRecord> Explorer::hold(const EventRecord& e) const {
-  std::size_t x = events_.index_of(&e);
-  if (x != kNone) return events_.share(x);
-  return std::allocate_shared<const EventRecord>(PoolAllocator<EventRecord>{}, e);
-}
-
-inline Explorer::Sequence Explorer::spare_sequence() {
-  if (spare_sequences_.empty()) return {};
-  Sequence v = std::move(spare_sequences_.back());
-  spare_sequences_.pop_back();
-  return v;
-}
-
+// Called once a reversal's sequence is done with, from explorer.cpp and race_analysis.cpp:
+// inline here rather than a call across files.
 inline void Explorer::recycle(Sequence& v) {
   if (v.capacity() == 0 || spare_sequences_.size() >= kMaxSpareSequences) return;
   v.clear();

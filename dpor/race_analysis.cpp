@@ -79,6 +79,14 @@ class HappensBefore {
 };
 }  // namespace
 
+// Inline, and here: only the race analysis calls it, once a race.
+inline Explorer::Sequence Explorer::spare_sequence() {
+  if (spare_sequences_.empty()) return {};
+  Sequence v = std::move(spare_sequences_.back());
+  spare_sequences_.pop_back();
+  return v;
+}
+
 // Pass 1 of the race analysis, over the events so far: happens-before, each process's last
 // event and who spawned it, the races and the disables (into the order_ buffers). Resumes
 // where the last call left off: events are only ever appended during an execution.
