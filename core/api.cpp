@@ -35,8 +35,9 @@ Pid do_spawn(std::function<void()> f, const SpawnOpts& o, bool link, const char*
 }
 
 // Inline into each receive: the sync point's switch is then one frame below the caller.
-[[gnu::always_inline]] inline std::optional<Term> do_receive(Process& p, const Matcher* m, bool has_timeout,
-                               std::int64_t timeout_ms) {
+// True when a message came (in p.result.term), false when the receive timed out.
+[[gnu::always_inline]] inline bool wait_receive(Process& p, const Matcher* m, bool has_timeout,
+                                                std::int64_t timeout_ms) {
   if (has_timeout && timeout_ms < 0) throw UsageError("receive timeout must be >= 0 ms");
   PendingOp& op = p.op.reset(OpKind::receive);
   op.matcher = m;
@@ -47,9 +48,7 @@ Pid do_spawn(std::function<void()> f, const SpawnOpts& o, bool link, const char*
     op.deadline_seq = Controller::deadline_seq(p);
   }
   Controller::sync(p);
-  auto& r = p.result;
-  if (!r.has_value) return std::nullopt;
-  return std::move(r.term);
+  return p.result.has_value;
 }
 
 }  // namespace
@@ -69,9 +68,11 @@ Pid spawn_link(std::function<void()> f, SpawnOpts o) {
 
 void send(Pid to, Term msg) {
   Process& p = Controller::current("send");
-  PendingOp& op = p.op.reset(OpKind::send);
+  PendingOp& op = p.op.reset_scalars(OpKind::send);
   op.target = to;
   op.term = std::move(msg);
+  op.term2 = Term{};
+  op.name = Term{};
   Controller::sync(p);
 }
 
@@ -89,26 +90,30 @@ void send(Term name, Term node, Term msg) {
                     .name = std::move(name)});
 }
 
+// Without a timeout a receive returns only with a message.
 Term receive() {
   Process& p = Controller::current("receive");
-  return *do_receive(p, nullptr, false, 0);
+  wait_receive(p, nullptr, false, 0);
+  return std::move(p.result.term);
 }
 
 Term receive(Matcher m) {
   Process& p = Controller::current("receive");
-  return *do_receive(p, &m, false, 0);
+  wait_receive(p, &m, false, 0);
+  return std::move(p.result.term);
 }
 
 std::optional<Term> receive(Matcher m, std::int64_t timeout_ms) {
   Process& p = Controller::current("receive");
-  return do_receive(p, &m, true, timeout_ms);
+  if (!wait_receive(p, &m, true, timeout_ms)) return std::nullopt;
+  return std::move(p.result.term);
 }
 
 void sleep(std::int64_t ms) {
   Process& p = Controller::current("sleep");
   static const Matcher nothing(std::function<bool(const Term&)>([](const Term&) { return false; }),
                                "<sleep>");
-  do_receive(p, &nothing, true, ms);
+  wait_receive(p, &nothing, true, ms);
 }
 
 TimerRef send_after(Pid to, Term msg, std::int64_t delay_ms) {
@@ -194,7 +199,7 @@ std::vector<Term> registered() {
   return std::move(sync(p, PendingOp{.kind = OpKind::registered}).terms);
 }
 
-void nif_sync(Term kind, SharedAccess access) { Controller::nif(access, 0, std::move(kind)); }
+void nif_sync(Term kind, SharedAccess access) { Controller::nif(access, 0, kind, Term{}, Term{}); }
 
 namespace {
 // "…/lockstep/examples/lost_update.cpp" -> "examples/lost_update.cpp": short and unambiguous.

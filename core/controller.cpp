@@ -10,8 +10,8 @@
 
 namespace lockstep::core {
 
-[[gnu::tls_model("initial-exec")]] thread_local Controller* tl_controller = nullptr;
-[[gnu::tls_model("initial-exec")]] thread_local Process* tl_process = nullptr;
+[[gnu::tls_model("initial-exec")]] constinit thread_local Controller* tl_controller = nullptr;
+[[gnu::tls_model("initial-exec")]] constinit thread_local Process* tl_process = nullptr;
 
 namespace {
 
@@ -24,15 +24,15 @@ struct WellKnown {
   Term killed = atom("killed");
   Term noproc = atom("noproc");
 };
-const WellKnown& well_known() {
-  static const WellKnown atoms;
-  return atoms;
-}
-const Term& atom_nil() { return well_known().nil; }
-const Term& atom_normal() { return well_known().normal; }
-const Term& atom_kill() { return well_known().kill; }
-const Term& atom_killed() { return well_known().killed; }
-const Term& atom_noproc() { return well_known().noproc; }
+// At namespace scope, not a function's static: no guard to test on every exit and spawn.
+// Safe to build before main: atom() interns into a table made on first use, and nothing
+// reads these before main runs.
+const WellKnown well_known;
+const Term& atom_nil() { return well_known.nil; }
+const Term& atom_normal() { return well_known.normal; }
+const Term& atom_kill() { return well_known.kill; }
+const Term& atom_killed() { return well_known.killed; }
+const Term& atom_noproc() { return well_known.noproc; }
 
 bool is_shutdown(const Term& reason) {
   return reason.is_atom("shutdown") ||
@@ -91,7 +91,7 @@ Controller::Controller(ControllerConfig config) : config_(config), stacks_(confi
   pool_ = std::move(spare.pool);  // reset() makes each record new again
   procs_ = std::move(spare.procs);
   living_ = std::move(spare.living);
-  enabled_ = std::move(spare.enabled);
+  enabled_room_ = std::move(spare.enabled);
   outcome_.step_log = std::move(spare.step_log);
   outcome_.choices = std::move(spare.choices);
   choices_before_ = std::move(spare.choices_before);
@@ -99,7 +99,7 @@ Controller::Controller(ControllerConfig config) : config_(config), stacks_(confi
   // replay prefix needs a whole log of this controller's own last run.
   procs_.clear();
   living_.clear();
-  enabled_.clear();
+  enabled_ = {};
   outcome_.step_log.clear();
   outcome_.choices.clear();
   choices_before_.clear();
@@ -114,7 +114,7 @@ Controller::~Controller() {
   spare.pool = std::move(pool_);
   spare.procs = std::move(procs_);
   spare.living = std::move(living_);
-  spare.enabled = std::move(enabled_);
+  spare.enabled = std::move(enabled_room_);
   spare.step_log = std::move(outcome_.step_log);
   spare.choices = std::move(outcome_.choices);
   spare.choices_before = std::move(choices_before_);
@@ -287,6 +287,69 @@ void Controller::abort_execution(CounterexampleKind kind, std::string message,
     return !p.mailbox.empty();
   }
   return receive_ready(p);
+}
+
+// Inline: run() asks it at every step that is not a kept replayed one.
+[[gnu::always_inline]] inline void Controller::collect_enabled() {
+  if (enabled_room_.size() < living_.size()) enabled_room_.resize(2 * living_.size());
+  Candidate* const first = enabled_room_.data();
+  Candidate* out = first;
+  bool faults = false;
+  for (Process* p : living_) {
+    if (!ready(*p)) continue;
+    if (fault_actors_ && p->fault_actor) {
+      faults = true;
+      continue;
+    }
+    *out++ = Candidate{p->pid, &p->op};
+  }
+  if (faults) {
+    // Fault actors come after the scenario's processes. They are always enabled (DPOR needs
+    // enabledness that no other process's step takes away): one that finds the budget spent
+    // ends instead of striking.
+    for (Process* p : living_) {
+      if (p->fault_actor && !p->fiber.finished()) *out++ = Candidate{p->pid, &p->op};
+    }
+  }
+  enabled_ = {first, out};
+}
+
+// After the step's operation: whether its process goes on to its next sync point.
+[[gnu::always_inline]] inline bool Controller::finish_execute(Process& p) {
+  if (tracking_states_) label_result(p);
+  return p.alive && !halted();
+}
+
+// The step's operation, with the hot kinds (shared-state nifs, sends and receives) here and
+// inline in run(): execute_other's frame, which every other kind needs, costs more than
+// what these do. True when the process goes on to its next sync point.
+[[gnu::always_inline]] inline bool Controller::execute(Process& p) {
+  PendingOp& op = p.op;
+  p.result.has_value = false;
+  switch (op.kind) {
+    case OpKind::nif:
+      touch_shared(op.access);
+      note(p.pid, [&] {
+        Term kind = op.nif_parts == 0 ? op.term
+                    : op.nif_parts == 2 ? tuple(op.term, op.term2)
+                                        : tuple(op.term, op.term2, op.name);
+        return "nif " + kind.to_string();
+      });
+      return finish_execute(p);
+    case OpKind::send: {
+      Process* to = find(op.target);
+      note(p.pid, [&] {
+        return "send " + op.term.to_string() + " -> " + op.target.to_string() +
+               (to && to->alive ? "" : " (dead: dropped)");
+      });
+      send_message(p.pid.node, op.target, std::move(op.term));
+      return finish_execute(p);
+    }
+    case OpKind::receive:
+      do_receive(p);
+      return finish_execute(p);
+    default: return execute_other(p);
+  }
 }
 
 // The local state: what the process got back, not who caused it (a message's sender is not
@@ -528,26 +591,6 @@ bool Controller::receive_ready(Process& p) {
   return op.timed_out || (op.has_timeout && op.deadline <= clock_);
 }
 
-void Controller::collect_enabled() {
-  enabled_.clear();
-  bool faults = false;
-  for (Process* p : living_) {
-    if (!ready(*p)) continue;
-    if (fault_actors_ && p->fault_actor) {
-      faults = true;
-      continue;
-    }
-    enabled_.push_back(Candidate{p->pid, &p->op});
-  }
-  if (!faults) return;
-  // Fault actors come after the scenario's processes. They are always enabled (DPOR needs
-  // enabledness that no other process's step takes away): one that finds the budget spent
-  // ends instead of striking.
-  for (Process* p : living_) {
-    if (p->fault_actor && !p->fiber.finished()) enabled_.push_back(Candidate{p->pid, &p->op});
-  }
-}
-
 bool Controller::fire_next_deadline() {
   // The earliest of: pending timers, and receive timeouts of blocked processes.
   const Timer* timer = nullptr;
@@ -609,14 +652,14 @@ bool Controller::fire_next_deadline() {
   return true;
 }
 
-void Controller::deliver(Pid to, Term msg) {
+void Controller::deliver(Pid to, Term&& msg) {
   // Logged even when the target is dead: whether it was still alive is what races.
   touch(ObjectKind::life, AccessMode::read, to.id);
   touch(ObjectKind::mailbox, AccessMode::append, to.id);
   Process* p = find(to);
   if (p != nullptr && p->alive) {
     std::uint64_t hash = tracking_states_ ? msg.hash() : 0;
-    p->mailbox.push_back(Message{std::move(msg), event_->id, hash});
+    p->mailbox.push_back(std::move(msg), event_->id, hash);
   }
 }
 
@@ -739,7 +782,7 @@ void Controller::do_receive(Process& p) {
     bool due = op.timed_out || (op.has_timeout && op.deadline <= clock_);
     touch(ObjectKind::mailbox, due ? AccessMode::consume_due : AccessMode::consume, p.pid.id,
           p.mailbox[op.match_index].from);
-    p.result.term = std::move(p.mailbox.take(op.match_index).term);
+    p.mailbox.take(op.match_index, p.result.term);
     p.result.has_value = true;
     note(p.pid, [&] { return "receive " + p.result.term.to_string(); });
   } else {
@@ -754,11 +797,13 @@ void Controller::do_receive(Process& p) {
   }
 }
 
-bool Controller::execute(Process& p) {
+bool Controller::execute_other(Process& p) {
   PendingOp& op = p.op;
-  p.result.has_value = false;
   switch (op.kind) {
     case OpKind::none: assert(false && "process without a pending operation"); break;
+    case OpKind::send:
+    case OpKind::receive:
+    case OpKind::nif: assert(false && "execute() runs these itself"); break;
     case OpKind::spawn: {
       std::uint32_t node = op.term2 == atom_nil() ? p.pid.node : node_or_error(p, op.term2);
       if (node == UINT32_MAX) break;
@@ -774,15 +819,6 @@ bool Controller::execute(Process& p) {
       if (op.flag) touch(ObjectKind::links, AccessMode::member_write, p.pid.id);
       if (recording_) event_->spawned.push_back(child.id);
       p.result.pid = new_process(std::move(*op.spawn_body), false, op.flag ? &p : nullptr, node, unreachable).pid;
-      break;
-    }
-    case OpKind::send: {
-      Process* to = find(op.target);
-      note(p.pid, [&] {
-        return "send " + op.term.to_string() + " -> " + op.target.to_string() +
-               (to && to->alive ? "" : " (dead: dropped)");
-      });
-      send_message(p.pid.node, op.target, std::move(op.term));
       break;
     }
     case OpKind::send_named: {
@@ -807,7 +843,6 @@ bool Controller::execute(Process& p) {
       }
       break;
     }
-    case OpKind::receive: do_receive(p); break;
     case OpKind::send_after: {
       Ref ref = make_ref(p);
       touch(ObjectKind::life, AccessMode::read, op.target.id);
@@ -1038,15 +1073,6 @@ bool Controller::execute(Process& p) {
     case OpKind::fault:
       execute_fault(p);
       break;
-    case OpKind::nif:
-      touch_shared(op.access);
-      note(p.pid, [&] {
-        Term kind = op.nif_parts == 0 ? op.term
-                    : op.nif_parts == 2 ? tuple(op.term, op.term2)
-                                        : tuple(op.term, op.term2, op.name);
-        return "nif " + kind.to_string();
-      });
-      break;
     case OpKind::exit: {
       Term reason = std::move(op.term);
       note(p.pid, [&] { return "exits " + reason.to_string(); });
@@ -1055,15 +1081,16 @@ bool Controller::execute(Process& p) {
       return false;
     }
   }
-  if (tracking_states_) {
-    // What the operation returned is part of the event (hashed before the process takes it).
-    const OpResult& r = p.result;
-    std::uint64_t h = mix(r.has_value ? r.term.hash() : 0, r.flag);
-    h = mix(mix(h, static_cast<std::uint64_t>(r.number)), (std::uint64_t{r.pid.id} << 32) ^ ref_key(r.ref));
-    for (const Term& t : r.terms) h = mix(h, t.hash());
-    result_label_ = h;
-  }
-  return p.alive && !halted();
+  return finish_execute(p);
+}
+
+// What the operation returned is part of the event (hashed before the process takes it).
+void Controller::label_result(const Process& p) {
+  const OpResult& r = p.result;
+  std::uint64_t h = mix(r.has_value ? r.term.hash() : 0, r.flag);
+  h = mix(mix(h, static_cast<std::uint64_t>(r.number)), (std::uint64_t{r.pid.id} << 32) ^ ref_key(r.ref));
+  for (const Term& t : r.terms) h = mix(h, t.hash());
+  result_label_ = h;
 }
 
 void Controller::signal_exit(Pid from, Process& to, const Term& reason) {

@@ -77,9 +77,10 @@ struct ProcessUnwind {
 
 // The controller driving this thread and the process it is running (null outside one).
 // initial-exec: liblockstep is loaded with the program (the CLI and tests link it), so
-// reading them on every sync point needs no __tls_get_addr call.
-[[gnu::tls_model("initial-exec")]] extern thread_local Controller* tl_controller;
-[[gnu::tls_model("initial-exec")]] extern thread_local Process* tl_process;
+// reading them on every sync point needs no __tls_get_addr call. constinit: no dynamic
+// initialisation, so a read does not first test for (and call) a TLS init function.
+[[gnu::tls_model("initial-exec")]] extern constinit thread_local Controller* tl_controller;
+[[gnu::tls_model("initial-exec")]] extern constinit thread_local Process* tl_process;
 
 class Controller final : public StateSource {
  public:
@@ -119,11 +120,11 @@ class Controller final : public StateSource {
   }
   // A nif sync point; its kind is `a`, or the tuple {a, b[, c]} for parts 2 and 3 (made
   // only if a trace prints it). Filled in place: these are the hot steps of table code.
-  [[gnu::always_inline]] static void nif(const SharedAccess& access, std::uint8_t parts, Term a, Term b = {},
-                                         Term c = {}) {
+  [[gnu::always_inline]] static void nif(const SharedAccess& access, std::uint8_t parts, const Term& a, Term&& b,
+                                         Term&& c) {
     Process& p = current("nif_sync");
-    PendingOp& op = p.op.reset(OpKind::nif);
-    op.term = std::move(a);
+    PendingOp& op = p.op.reset_scalars(OpKind::nif);
+    op.term = a;
     op.term2 = std::move(b);
     op.name = std::move(c);
     op.access = access;
@@ -243,7 +244,7 @@ class Controller final : public StateSource {
   // Logs what a nif_sync-style operation touches (see SharedAccess).
   void touch_shared(const SharedAccess& a);
   // Appends `msg` to `to`'s mailbox as part of the current step (dropped if `to` is dead).
-  void deliver(Pid to, Term msg);
+  void deliver(Pid to, Term&& msg);
   // The node a live or dead process of this execution runs on.
   std::uint32_t node_of(Pid p) {
     Process* q = find(p);
@@ -296,12 +297,15 @@ class Controller final : public StateSource {
   bool fire_timer(Strategy& strategy);
   // Executes p's pending operation; true if p is to run on to its next sync point (the
   // caller resumes it, so that the loop switches at its own depth).
-  bool execute(Process& p);
+  bool execute(Process& p);        // inline in controller.cpp: the hot kinds, then
+  bool execute_other(Process& p);  // ... every other kind
+  bool finish_execute(Process& p);  // after either (inline in controller.cpp)
+  void label_result(const Process& p);
   void do_receive(Process& p);
   void exit_signal(Pid from, Process& to, const Term& reason);
   // Cluster routing (core/network_ops.cpp): a message or signal from node `from_node`
   // reaches `to` now, is held back by a partition, or is lost (down node, drop mode).
-  void send_message(std::uint32_t from_node, Pid to, Term msg);
+  void send_message(std::uint32_t from_node, Pid to, Term&& msg);
   void send_down(Pid from, Pid to, Ref ref, Term reason);
   void send_link_exit(Pid from, Process& to, Term reason);
   // Between two nodes: true if the traffic goes now; else it is held back or lost. Records
@@ -361,7 +365,10 @@ class Controller final : public StateSource {
   // The processes not terminated yet, in pid order: collect_enabled looks at these only, as
   // most processes of a long execution have exited (it ran over every process each step).
   std::vector<Process*> living_;
-  std::vector<Candidate> enabled_;
+  // The processes that can run now (collect_enabled), in enabled_room_: grown when
+  // processes outnumber it, never shrunk nor cleared, so a step writes only what it finds.
+  std::vector<Candidate> enabled_room_;
+  std::span<const Candidate> enabled_;
   std::vector<Timer> timers_;
   std::map<Ref, Monitor> monitors_;
   std::map<Ref, Monitor> monitors_ever_;  // every monitor of the execution, kept after it ends
@@ -432,11 +439,11 @@ class Controller final : public StateSource {
 
 // lockstep::nif_sync with the kind {a, b} or {a, b, c}: the sync point of the model
 // components' operations (atomics, ETS, persistent terms). Inline, as the switch is.
-[[gnu::always_inline]] inline void shared_sync(Term a, Term b, const SharedAccess& access) {
-  Controller::nif(access, 2, std::move(a), std::move(b));
+[[gnu::always_inline]] inline void shared_sync(const Term& a, Term b, const SharedAccess& access) {
+  Controller::nif(access, 2, a, std::move(b), Term{});
 }
-[[gnu::always_inline]] inline void shared_sync(Term a, Term b, Term c, const SharedAccess& access) {
-  Controller::nif(access, 3, std::move(a), std::move(b), std::move(c));
+[[gnu::always_inline]] inline void shared_sync(const Term& a, Term b, Term c, const SharedAccess& access) {
+  Controller::nif(access, 3, a, std::move(b), std::move(c));
 }
 
 }  // namespace lockstep::core

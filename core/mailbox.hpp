@@ -35,22 +35,25 @@ class Mailbox {
     assert(i < size_);
     return slots_[(head_ + i) & mask_];
   }
-  void push_back(Message&& m) {
+  // Filled in place: no Message temporary to move in and destroy on every send.
+  void push_back(Term&& term, EventId from, std::uint64_t hash) {
     if (size_ == slots_.size()) grow();
-    slots_[(head_ + size_) & mask_] = std::move(m);
+    Message& slot = slots_[(head_ + size_) & mask_];
+    slot.term = std::move(term);
+    slot.from = from;
+    slot.hash = hash;
     ++size_;
   }
-  // Removes message i and returns it; the later ones close the gap.
-  Message take(std::size_t i) {
+  // Removes message i, its term moved into `into`; the later ones close the gap.
+  void take(std::size_t i, Term& into) {
     assert(i < size_);
-    Message out = std::move((*this)[i]);
+    into = std::move((*this)[i].term);
     if (i == 0) {
       head_ = (head_ + 1) & mask_;
     } else {
       for (std::size_t k = i; k + 1 < size_; ++k) (*this)[k] = std::move((*this)[k + 1]);
     }
     --size_;
-    return out;
   }
   // Removes the messages `drop` holds for, keeping the others in order.
   template <typename Pred>

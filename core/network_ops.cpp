@@ -52,7 +52,7 @@ bool Controller::route(std::uint32_t from_node, Pid to, Network::Held held,
   return false;
 }
 
-void Controller::send_message(std::uint32_t from_node, Pid to, Term msg) {
+void Controller::send_message(std::uint32_t from_node, Pid to, Term&& msg) {
   if (from_node == node_of(to)) {
     deliver(to, std::move(msg));
     return;

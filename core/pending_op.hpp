@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lockstep/shared_sync.hpp"
@@ -51,11 +52,17 @@ struct PendingOp {
   // and moving it in zeroes and copies the whole struct on every step. A new field must be
   // reset here too (the static_assert below is the reminder).
   PendingOp& reset(OpKind k) noexcept {
-    kind = k;
-    target = Pid{};
+    reset_scalars(k);
     term = Term{};
     term2 = Term{};
     name = Term{};
+    return *this;
+  }
+  // Every field but the three terms, which the caller then assigns, all three (a send's
+  // message, a nif's kind: storing nil first costs a check of what each held).
+  PendingOp& reset_scalars(OpKind k) noexcept {
+    kind = k;
+    target = Pid{};
     matcher = nullptr;
     has_timeout = false;
     deadline = 0;

@@ -32,11 +32,12 @@ struct Arrays {
   }
 };
 
-std::int64_t& slot(Array::Storage& s, std::size_t i, const char* op) {
-  if (i >= s.values.size()) {
-    throw BadArg(std::string("atomics ") + op + ": index " + std::to_string(i) + " out of range (size " +
-                 std::to_string(s.values.size()) + ")");
-  }
+[[noreturn, gnu::cold]] void out_of_range(const Array::Storage& s, std::size_t i, const char* op) {
+  throw BadArg(std::string("atomics ") + op + ": index " + std::to_string(i) + " out of range (size " +
+               std::to_string(s.values.size()) + ")");
+}
+inline std::int64_t& slot(Array::Storage& s, std::size_t i, const char* op) {
+  if (i >= s.values.size()) [[unlikely]] out_of_range(s, i, op);
   return s.values[i];
 }
 

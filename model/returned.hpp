@@ -3,6 +3,7 @@
 // values (see Controller::record_result). Free unless an explorer observes states.
 #pragma once
 
+#include <cassert>
 #include <type_traits>
 #include <vector>
 
@@ -24,7 +25,9 @@ inline std::uint64_t result_hash(const std::optional<Term>& t) { return t ? t->h
 
 template <typename T>
 const T& returned(const T& value) {
-  core::Controller& c = *core::Controller::current("returned").controller;
+  // Called by a process right after its sync point returned: its controller is this thread's.
+  assert(core::tl_controller != nullptr && core::tl_process != nullptr);
+  core::Controller& c = *core::tl_controller;
   if (c.tracking_states()) c.record_result(result_hash(value));
   return value;
 }
