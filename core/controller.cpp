@@ -329,7 +329,7 @@ void Controller::abort_execution(CounterexampleKind kind, std::string message,
   switch (op.kind) {
     case OpKind::nif:
       touch_shared(op.access);
-      note(p.pid, [&] {
+      if (config_.record_trace) [[unlikely]] note(p.pid, [&] {
         Term kind = op.nif_parts == 0 ? op.term
                     : op.nif_parts == 2 ? tuple(op.term, op.term2)
                                         : tuple(op.term, op.term2, op.name);
@@ -338,7 +338,7 @@ void Controller::abort_execution(CounterexampleKind kind, std::string message,
       return finish_execute(p);
     case OpKind::send: {
       Process* to = find(op.target);
-      note(p.pid, [&] {
+      if (config_.record_trace) [[unlikely]] note(p.pid, [&] {
         return "send " + op.term.to_string() + " -> " + op.target.to_string() +
                (to && to->alive ? "" : " (dead: dropped)");
       });
@@ -351,6 +351,8 @@ void Controller::abort_execution(CounterexampleKind kind, std::string message,
     default: return execute_other(p);
   }
 }
+
+[[gnu::always_inline]] inline bool Controller::runnable(Process& p) { return p.alive && ready(p); }
 
 // The local state: what the process got back, not who caused it (a message's sender is not
 // part of it), so that different orders can reach the same state.
@@ -568,7 +570,6 @@ bool Controller::fire_timer(Strategy& strategy) {
   return true;
 }
 
-bool Controller::runnable(Process& p) { return p.alive && ready(p); }
 
 bool Controller::receive_ready(Process& p) {
   PendingOp& op = p.op;
