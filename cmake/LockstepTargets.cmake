@@ -17,6 +17,19 @@ function(lockstep_configure_target target)
     target_compile_options(${target} PRIVATE -fsanitize=thread -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=thread)
   endif()
+  # Both passes name the profile directory: a profile's file name is derived from its
+  # object's path, the same in both passes of one build directory. Atomic counters: the
+  # training run explores on several workers.
+  if(LOCKSTEP_PGO STREQUAL "generate")
+    target_compile_options(${target} PRIVATE -fprofile-generate -fprofile-update=atomic
+                                             -fprofile-dir=${LOCKSTEP_PGO_DIR})
+    target_link_options(${target} PRIVATE -fprofile-generate)
+  elseif(LOCKSTEP_PGO STREQUAL "use")
+    # Code the training never ran is optimised as without profiles (partial training), and
+    # objects it never loaded have none (no warning for those).
+    target_compile_options(${target} PRIVATE -fprofile-use -fprofile-partial-training -Wno-missing-profile
+                                             -fprofile-dir=${LOCKSTEP_PGO_DIR})
+  endif()
 endfunction()
 
 # A scenario shared library: build/examples/<name>.so (or another directory), linking the runtime.
