@@ -219,15 +219,8 @@ double bare_switch_ns(std::uint64_t rounds) {
 std::vector<double> step_ratios(int pairs) {
   std::vector<double> ratios;
   for (int i = 0; i < pairs; ++i) {
-    ls::Options o;
-    o.strategy = ls::StrategyKind::first;
-    o.iterations = 50;
-    o.seed = 1;
-    o.workers = 1;
-    double t0 = now_seconds();
-    ls::Result r = ls::check([] { ping_pong(1000); }, o);
-    double step_ns = (now_seconds() - t0) * 1e9 / static_cast<double>(r.steps);
-    ratios.push_back(step_ns / bare_switch_ns(2'000'000));
+    Row r = run_check("ping-pong 1000 rounds, first", [] { ping_pong(1000); }, ls::StrategyKind::first, 50);
+    ratios.push_back(r.seconds * 1e9 / static_cast<double>(r.steps) / bare_switch_ns(2'000'000));
   }
   std::sort(ratios.begin(), ratios.end());
   return ratios;

@@ -570,7 +570,6 @@ bool Controller::fire_timer(Strategy& strategy) {
   return true;
 }
 
-
 bool Controller::receive_ready(Process& p) {
   PendingOp& op = p.op;
   if (op.matcher == nullptr) {

@@ -50,7 +50,7 @@ struct PendingOp {
   // Every field back to its default, for a new operation of kind `k`, in place. The hot
   // sync points (send, receive, nif) fill the process's op this way: building a temporary
   // and moving it in zeroes and copies the whole struct on every step. A new field must be
-  // reset here too (the static_assert below is the reminder).
+  // reset in reset_scalars, or here if it is a term (the static_assert below is the reminder).
   PendingOp& reset(OpKind k) noexcept {
     reset_scalars(k);
     term = Term{};
@@ -78,7 +78,7 @@ struct PendingOp {
     return *this;
   }
 };
-static_assert(sizeof(PendingOp) == 184, "PendingOp changed: update PendingOp::reset");
+static_assert(sizeof(PendingOp) == 184, "PendingOp changed: update PendingOp::reset_scalars (or reset, for a term)");
 
 struct OpResult {
   Term term;
